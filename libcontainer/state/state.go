@@ -1,0 +1,185 @@
+// Package state keeps what hutch knows about a container between commands:
+// one directory per container under the state root, holding state.json
+// (written atomically), a copy of the config used at create, the exec fifo
+// while the container is created, and a lock that serializes hutch commands
+// working on the same container.
+//
+// Nothing in state.json decides the status: the status is derived from the
+// live init process each time it is asked for.
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// File names inside a container's state directory.
+const (
+	StateFile  = "state.json"
+	ConfigFile = "config.json"
+	FifoFile   = "exec.fifo"
+)
+
+// Status values, as the OCI runtime spec names them.
+const (
+	Creating = "creating"
+	Created  = "created"
+	Running  = "running"
+	Paused   = "paused"
+	Stopped  = "stopped"
+)
+
+// ErrNotExist is returned for a container id with no state directory.
+var ErrNotExist = errors.New("container does not exist")
+
+// State is the persisted record of one container.
+type State struct {
+	ID          string            `json:"id"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Pid         int               `json:"pid"`
+	StartTime   uint64            `json:"init_start_time"` // /proc/PID/stat field 22: tells pid reuse apart
+	Created     time.Time         `json:"created"`
+	Owner       string            `json:"owner"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Cgroup directories of the container, and those hutch itself created
+	// (the only ones delete may remove).
+	CgroupPaths   map[string]string `json:"cgroup_paths,omitempty"`
+	CgroupCreated []string          `json:"cgroup_created,omitempty"`
+	Rootless      bool              `json:"rootless,omitempty"`
+	// Namespaces of the init, as /proc paths are useless once it exits.
+	Namespaces map[string]string `json:"namespaces,omitempty"`
+}
+
+// Store is the state root (--root), e.g. /run/hutch.
+type Store struct{ Root string }
+
+// Dir is the state directory of container id.
+func (s Store) Dir(id string) string { return filepath.Join(s.Root, id) }
+
+// Exists reports whether container id has a state directory.
+func (s Store) Exists(id string) bool {
+	_, err := os.Lstat(s.Dir(id))
+	return err == nil
+}
+
+// Reserve creates the state directory of a new container, failing if the id
+// is taken. The directory is the claim: mkdir is atomic.
+func (s Store) Reserve(id string) (string, error) {
+	if err := os.MkdirAll(s.Root, 0o711); err != nil {
+		return "", fmt.Errorf("create state root %s: %w", s.Root, err)
+	}
+	dir := s.Dir(id)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("container with id %q already exists", id)
+		}
+		return "", fmt.Errorf("create state directory %s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// Lock takes an exclusive lock on container id's state directory, so two
+// hutch commands never work on one container at once. Close the file to
+// release it.
+func (s Store) Lock(id string) (*os.File, error) {
+	f, err := os.Open(s.Dir(id))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+		}
+		return nil, err
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", s.Dir(id), err)
+	}
+	return f, nil
+}
+
+// Save writes st atomically (temp file + rename).
+func (s Store) Save(st *State) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(s.Dir(st.ID), StateFile), data, 0o600)
+}
+
+// Load reads container id's state.
+func (s Store) Load(id string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(s.Dir(id), StateFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+		}
+		return nil, err
+	}
+	st := &State{}
+	if err := json.Unmarshal(data, st); err != nil {
+		return nil, fmt.Errorf("read state of %q: %w", id, err)
+	}
+	return st, nil
+}
+
+// List returns the ids of all containers with a state file.
+func (s Store) List() ([]string, error) {
+	ents, err := os.ReadDir(s.Root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var ids []string
+	for _, e := range ents {
+		if e.IsDir() {
+			if _, err := os.Stat(filepath.Join(s.Root, e.Name(), StateFile)); err == nil {
+				ids = append(ids, e.Name())
+			}
+		}
+	}
+	return ids, nil
+}
+
+// Remove deletes container id's state directory.
+func (s Store) Remove(id string) error {
+	return os.RemoveAll(s.Dir(id))
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory and a rename, so readers never see a partial file.
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Chmod(mode)
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(name, path)
+	}
+	if werr != nil {
+		os.Remove(name)
+		return fmt.Errorf("write %s: %w", path, werr)
+	}
+	return nil
+}
