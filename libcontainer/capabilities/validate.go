@@ -1,0 +1,60 @@
+package capabilities
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// sets is the parsed form of a specs.LinuxCapabilities.
+type sets struct {
+	bounding, effective, permitted, inheritable, ambient uint64
+}
+
+// Validate checks every name of every set against the spec and the
+// running kernel, and the cross-set rules the kernel enforces at capset
+// and PR_CAP_AMBIENT_RAISE time, so a bad config fails at create rather
+// than inside the init. A nil c is valid (no capability changes).
+func Validate(c *specs.LinuxCapabilities) error {
+	_, err := parse(c, LastCap())
+	return err
+}
+
+func parse(c *specs.LinuxCapabilities, last int) (sets, error) {
+	var s sets
+	if c == nil {
+		return s, nil
+	}
+	var err error
+	for _, f := range []struct {
+		field string
+		names []string
+		dst   *uint64
+	}{
+		{"process.capabilities.bounding", c.Bounding, &s.bounding},
+		{"process.capabilities.effective", c.Effective, &s.effective},
+		{"process.capabilities.permitted", c.Permitted, &s.permitted},
+		{"process.capabilities.inheritable", c.Inheritable, &s.inheritable},
+		{"process.capabilities.ambient", c.Ambient, &s.ambient},
+	} {
+		if *f.dst, err = parseSet(f.field, f.names, last); err != nil {
+			return s, err
+		}
+	}
+	// capset(2) refuses an effective set that is not a subset of the new
+	// permitted set.
+	if extra := s.effective &^ s.permitted; extra != 0 {
+		return s, fmt.Errorf("process.capabilities.effective: %s not in process.capabilities.permitted (the kernel requires effective to be a subset of permitted)", names(extra)[0])
+	}
+	// capset(2) refuses inheritable capabilities outside the bounding set,
+	// whatever else the thread holds.
+	if extra := s.inheritable &^ s.bounding; extra != 0 {
+		return s, fmt.Errorf("process.capabilities.inheritable: %s not in process.capabilities.bounding (the kernel refuses inheritable capabilities outside the bounding set)", names(extra)[0])
+	}
+	// PR_CAP_AMBIENT_RAISE needs the capability in both permitted and
+	// inheritable.
+	if extra := s.ambient &^ (s.permitted & s.inheritable); extra != 0 {
+		return s, fmt.Errorf("process.capabilities.ambient: %s must also be in process.capabilities.permitted and process.capabilities.inheritable", names(extra)[0])
+	}
+	return s, nil
+}
