@@ -1,0 +1,174 @@
+package rootfs
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func TestParseMountOptions(t *testing.T) {
+	cases := []struct {
+		opts  string
+		flags uintptr
+		clear uintptr
+		prop  []uintptr
+		data  string
+	}{
+		{"nosuid,noexec,nodev,ro", unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV | unix.MS_RDONLY, 0, nil, ""},
+		{"ro,rw", 0, unix.MS_RDONLY, nil, ""},
+		{"rw,ro", unix.MS_RDONLY, 0, nil, ""},
+		{"rbind,rprivate", unix.MS_BIND | unix.MS_REC, 0, []uintptr{unix.MS_PRIVATE | unix.MS_REC}, ""},
+		{"bind,shared,runbindable", unix.MS_BIND, 0, []uintptr{unix.MS_SHARED, unix.MS_UNBINDABLE | unix.MS_REC}, ""},
+		{"nosuid,strictatime,mode=755,size=65536k", unix.MS_NOSUID | unix.MS_STRICTATIME, 0, nil, "mode=755,size=65536k"},
+		{"noatime,relatime", unix.MS_RELATIME, 0, nil, ""},
+		{"newinstance,ptmxmode=0666,mode=0620,gid=5", 0, 0, nil, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+		{"defaults,suid,dev,exec,async", 0, unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_SYNCHRONOUS, nil, ""},
+		{"remount,sync,dirsync,nodiratime", unix.MS_REMOUNT | unix.MS_SYNCHRONOUS | unix.MS_DIRSYNC | unix.MS_NODIRATIME, 0, nil, ""},
+		{"slave,rslave,private,unbindable", 0, 0, []uintptr{unix.MS_SLAVE, unix.MS_SLAVE | unix.MS_REC, unix.MS_PRIVATE, unix.MS_UNBINDABLE}, ""},
+	}
+	for _, c := range cases {
+		m, err := parseMountOptions(strings.Split(c.opts, ","))
+		if err != nil {
+			t.Fatalf("%s: %v", c.opts, err)
+		}
+		if m.flags != c.flags || m.clear != c.clear || !reflect.DeepEqual(m.propFlags, c.prop) || m.dataString() != c.data {
+			t.Errorf("%s: got flags %#x clear %#x prop %v data %q", c.opts, m.flags, m.clear, m.propFlags, m.dataString())
+		}
+		if m.recAttr {
+			t.Errorf("%s: unexpected recursive attributes", c.opts)
+		}
+	}
+}
+
+func TestParseRecursiveOptions(t *testing.T) {
+	cases := []struct {
+		opts     string
+		set, clr uint64
+	}{
+		{"rro", unix.MOUNT_ATTR_RDONLY, 0},
+		{"rro,rrw", 0, unix.MOUNT_ATTR_RDONLY},
+		{"rnosuid,rnodev,rnoexec", unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC, 0},
+		{"rnoatime", unix.MOUNT_ATTR_NOATIME, unix.MOUNT_ATTR__ATIME},
+		{"rnoatime,rrelatime", unix.MOUNT_ATTR_RELATIME, unix.MOUNT_ATTR__ATIME},
+		{"rstrictatime,ratime", 0, unix.MOUNT_ATTR__ATIME},
+		{"rnodiratime,rnosymfollow", unix.MOUNT_ATTR_NODIRATIME | unix.MOUNT_ATTR_NOSYMFOLLOW, 0},
+	}
+	for _, c := range cases {
+		m, err := parseMountOptions(strings.Split(c.opts, ","))
+		if err != nil {
+			t.Fatalf("%s: %v", c.opts, err)
+		}
+		if !m.recAttr || m.attr.Attr_set != c.set || m.attr.Attr_clr != c.clr {
+			t.Errorf("%s: got rec=%v set %#x clr %#x, want set %#x clr %#x", c.opts, m.recAttr, m.attr.Attr_set, m.attr.Attr_clr, c.set, c.clr)
+		}
+	}
+}
+
+func TestParseMountOptionsErrors(t *testing.T) {
+	for _, o := range []string{"idmap", "ridmap"} {
+		if _, err := parseMountOptions([]string{"bind", o}); err == nil {
+			t.Errorf("%s accepted", o)
+		}
+	}
+}
+
+func TestIsBind(t *testing.T) {
+	for _, c := range []struct {
+		typ, opts string
+		want      bool
+	}{
+		{"bind", "ro", true},
+		{"", "rbind", true},
+		{"none", "bind,ro", true},
+		{"tmpfs", "nosuid", false},
+	} {
+		m, _ := parseMountOptions(strings.Split(c.opts, ","))
+		if got := isBind(c.typ, m); got != c.want {
+			t.Errorf("%s %s: got %v", c.typ, c.opts, got)
+		}
+	}
+}
+
+func TestParsePropagation(t *testing.T) {
+	if f, _ := parsePropagation(""); f != unix.MS_SLAVE|unix.MS_REC {
+		t.Errorf("default: %#x", f)
+	}
+	if f, _ := parsePropagation("rshared"); f != unix.MS_SHARED|unix.MS_REC {
+		t.Errorf("rshared: %#x", f)
+	}
+	if _, err := parsePropagation("bogus"); err == nil || !strings.Contains(err.Error(), "linux.rootfsPropagation") {
+		t.Errorf("bogus: %v", err)
+	}
+}
+
+func TestStatfsFlags(t *testing.T) {
+	got := statfsFlags(unix.ST_RDONLY | unix.ST_NOSUID | unix.ST_NODEV | unix.ST_NOEXEC | unix.ST_RELATIME)
+	want := uintptr(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RELATIME)
+	if got != want {
+		t.Errorf("got %#x want %#x", got, want)
+	}
+}
+
+func TestParseMountInfoLine(t *testing.T) {
+	m, err := parseMountInfoLine(`36 35 98:0 /mnt\0401 /mnt2 rw,noatime master:1 shared:2 - cgroup cgroup rw,cpu,cpuacct`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := mountInfo{ID: 36, Parent: 35, Root: "/mnt 1", Mountpoint: "/mnt2", FSType: "cgroup", Source: "cgroup", SuperOpts: "rw,cpu,cpuacct"}
+	if m != want {
+		t.Errorf("got %+v", m)
+	}
+	if _, err := parseMountInfoLine("garbage line"); err == nil {
+		t.Error("garbage accepted")
+	}
+	if _, err := readMountInfo("/proc/self/mountinfo"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestMatchHierarchy(t *testing.T) {
+	own := map[string]string{"cpu,cpuacct": "/a", "name=systemd": "/b", "memory": "/c", "": "/d"}
+	for super, want := range map[string]string{
+		"rw,cpu,cpuacct":        "cpu,cpuacct",
+		"rw,xattr,name=systemd": "name=systemd",
+		"rw,memory":             "memory",
+		"rw,pids":               "",
+	} {
+		c, _, ok := matchHierarchy(mountInfo{SuperOpts: super}, own)
+		if c != want || ok != (want != "") {
+			t.Errorf("%s: got %q %v", super, c, ok)
+		}
+	}
+}
+
+func TestHostCgroupDir(t *testing.T) {
+	m := mountInfo{Root: "/", Mountpoint: "/"}
+	if d, err := hostCgroupDir(m, "/proc"); err != nil || d != "/proc" {
+		t.Errorf("got %q %v", d, err)
+	}
+	m = mountInfo{Root: "/x", Mountpoint: "/sys/fs/cgroup/cpu"}
+	if _, err := hostCgroupDir(m, "/y"); err == nil {
+		t.Error("path outside the mount root accepted")
+	}
+}
+
+func TestMountErrorNamesField(t *testing.T) {
+	err := mountError(3, &specs.Mount{Type: "proc", Destination: "/proc"}, "mount", unix.EPERM)
+	if got := err.Error(); got != "mounts[3] (proc on /proc): mount: operation not permitted" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestNeedsDevSetup(t *testing.T) {
+	s := &specs.Spec{Mounts: []specs.Mount{{Destination: "/dev", Type: "tmpfs"}}}
+	if !needsDevSetup(s) {
+		t.Error("tmpfs /dev must be set up")
+	}
+	s.Mounts = append(s.Mounts, specs.Mount{Destination: "/dev/", Type: "bind", Source: "/dev", Options: []string{"rbind"}})
+	if needsDevSetup(s) {
+		t.Error("bind-mounted /dev must be left alone")
+	}
+}
