@@ -168,8 +168,11 @@ void hutch_nsenter(void) {
       if (setns(joins[i].fd, joins[i].flag) < 0)
         bail("join %s namespace: setns %s", joins[i].name, joins[i].path);
       close(joins[i].fd);
-      if (is_user && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-        bail("join user namespace %s: become root", joins[i].path);
+      if (is_user) {
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+          bail("join user namespace %s: become root", joins[i].path);
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+      }
     }
   }
 
@@ -185,6 +188,9 @@ void hutch_nsenter(void) {
     // Root inside only if 0 is mapped; otherwise keep the ids we have.
     if (setresgid(0, 0, 0) == 0) setgroups(0, NULL);
     setresuid(0, 0, 0);
+    // Changing ids cleared the dumpable flag, which would leave /proc/self
+    // owned by the host's root and unwritable (timens_offsets, setgroups).
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   }
 
   int rest = cloneflags & ~CLONE_NEWUSER;

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/hutch-runtime/hutch/libcontainer"
+)
+
+var createFlags = []cli.Flag{
+	&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the OCI bundle"},
+	&cli.StringFlag{Name: "pid-file", Usage: "write the container init's pid to this file"},
+	&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+	&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root (for ramfs roots)"},
+	&cli.BoolFlag{Name: "no-new-keyring", Usage: "accepted for runc compatibility"},
+	&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (from 3 on) to the container"},
+}
+
+var createCommand = &cli.Command{
+	Name:      "create",
+	Usage:     "create a container; its process starts with `hutch start`",
+	ArgsUsage: "<container-id>",
+	Flags:     createFlags,
+	Action: func(ctx *cli.Context) error {
+		id, err := needID(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = libcontainer.Create(stateStore(ctx), createOpts(ctx, id))
+		return err
+	},
+}
+
+func createOpts(ctx *cli.Context, id string) libcontainer.CreateOpts {
+	return libcontainer.CreateOpts{
+		ID: id, Bundle: ctx.String("bundle"), PidFile: ctx.String("pid-file"),
+		ConsoleSocket: ctx.String("console-socket"), NoPivot: ctx.Bool("no-pivot"),
+		PreserveFds: ctx.Int("preserve-fds"),
+	}
+}

@@ -1,0 +1,469 @@
+// Package libcontainer is hutch's lifecycle API: the CLI files call these
+// functions and nothing else does lifecycle work.
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
+	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
+	"github.com/hutch-runtime/hutch/libcontainer/errs"
+	"github.com/hutch-runtime/hutch/libcontainer/exeseal"
+	"github.com/hutch-runtime/hutch/libcontainer/hooks"
+	"github.com/hutch-runtime/hutch/libcontainer/initproc"
+	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
+	"github.com/hutch-runtime/hutch/libcontainer/spec"
+	"github.com/hutch-runtime/hutch/libcontainer/state"
+	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
+	"github.com/hutch-runtime/hutch/libcontainer/sysctl"
+	"github.com/hutch-runtime/hutch/libcontainer/userns"
+)
+
+// CreateOpts are the inputs of `hutch create` (and of `run`).
+type CreateOpts struct {
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	NoPivot       bool
+	PreserveFds   int
+}
+
+// Create validates the bundle, starts the container init in its namespaces
+// and returns once the init waits on the exec fifo. On failure nothing is
+// left behind: no state directory, cgroup, mount or process.
+func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
+	if err := spec.ValidateID(o.ID); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	s, err := spec.Load(bundle)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate(s, bundle, o); err != nil {
+		return nil, err
+	}
+	rootfsPath, err := spec.RootfsPath(s, bundle)
+	if err != nil {
+		return nil, err
+	}
+	if rootfsPath, err = filepath.EvalSymlinks(rootfsPath); err != nil {
+		return nil, fmt.Errorf("root.path: %w", err)
+	}
+
+	dir, err := store.Reserve(o.ID)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := store.Lock(o.ID)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	defer lock.Close()
+
+	p := &initLauncher{store: store, dir: dir, spec: s, opts: o, bundle: bundle, rootfs: rootfsPath}
+	defer func() {
+		if err != nil {
+			p.abort()
+		}
+	}()
+	if err := p.start(); err != nil {
+		return nil, errs.New("create", "", "", err)
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, p.st.Pid); err != nil {
+			return nil, err
+		}
+	}
+	return p.st, nil
+}
+
+// validate runs every check that needs no syscall beyond reading files.
+func validate(s *specs.Spec, bundle string, o CreateOpts) error {
+	if err := spec.Validate(s, bundle); err != nil {
+		return err
+	}
+	if s.Process.Terminal && o.ConsoleSocket == "" {
+		return errors.New("process.terminal: true requires --console-socket (or set terminal to false)")
+	}
+	if ok, _ := spec.HasNamespace(s, specs.MountNamespace); !ok {
+		return errors.New("linux.namespaces: a mount namespace is required")
+	}
+	if err := capabilities.Validate(s.Process.Capabilities); err != nil {
+		return err
+	}
+	if err := rlimits.Validate(s.Process.Rlimits); err != nil {
+		return err
+	}
+	if err := hooks.Validate(s.Hooks); err != nil {
+		return err
+	}
+	if s.Linux != nil {
+		// A joined namespace (a pod's) is the container's own too.
+		ipc, _ := spec.HasNamespace(s, specs.IPCNamespace)
+		net, _ := spec.HasNamespace(s, specs.NetworkNamespace)
+		uts, _ := spec.HasNamespace(s, specs.UTSNamespace)
+		if err := sysctl.Validate(s.Linux.Sysctl, ipc, net, uts); err != nil {
+			return err
+		}
+		if s.Linux.Resources != nil && os.Geteuid() == 0 {
+			if err := cgroups.Validate(s.Linux.Resources); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func newNS(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	ok, path := spec.HasNamespace(s, t)
+	return ok && path == ""
+}
+
+// initLauncher holds what Create builds up, so that abort can undo it.
+type initLauncher struct {
+	store          state.Store
+	dir            string
+	spec           *specs.Spec
+	opts           CreateOpts
+	bundle, rootfs string
+
+	cmd     *exec.Cmd
+	initPid int
+	cgroup  cgroups.Manager
+	st      *state.State
+}
+
+func (p *initLauncher) start() error {
+	s := p.spec
+	cfgCopy, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	// The config as it was at create: later edits of the bundle's
+	// config.json must not change this container (hooks, delete).
+	if err := state.WriteFileAtomic(filepath.Join(p.dir, state.ConfigFile), cfgCopy, 0o600); err != nil {
+		return err
+	}
+	fifoPath := filepath.Join(p.dir, state.FifoFile)
+	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
+		return fmt.Errorf("create exec fifo %s: %w", fifoPath, err)
+	}
+	// The init may run as another uid (user namespace): let it open the fifo.
+	if err := os.Chmod(fifoPath, 0o622); err != nil {
+		return err
+	}
+	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer fifo.Close()
+
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("socketpair: %w", err)
+	}
+	parentSock := os.NewFile(uintptr(fds[0]), "init-parent")
+	childSock := os.NewFile(uintptr(fds[1]), "init-child")
+	defer parentSock.Close()
+
+	exe, err := exeseal.Open()
+	if err != nil {
+		childSock.Close()
+		return fmt.Errorf("protect hutch binary: %w", err)
+	}
+	defer exe.Close()
+
+	cmd := &exec.Cmd{
+		Path:   "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
+		Args:   []string{"hutch", "init"},
+		Env:    []string{"_HUTCH_INITPIPE=" + strconv.Itoa(initproc.SyncFd)},
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		// fd 3 = init socket, fd 4 = exec fifo handle, then preserved fds.
+		ExtraFiles: []*os.File{childSock, fifo},
+	}
+	for i := 0; i < p.opts.PreserveFds; i++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	if err := cmd.Start(); err != nil {
+		childSock.Close()
+		return fmt.Errorf("start container init: %w", err)
+	}
+	childSock.Close()
+	p.cmd = cmd
+
+	// Join the cgroup before the init does anything, so every process of
+	// the container (and the cgroup namespace it may create) starts there.
+	if err := p.setupCgroup(cmd.Process.Pid); err != nil {
+		return err
+	}
+	plan, err := bootstrapPlan(s)
+	if err != nil {
+		return err
+	}
+	if err := syncmsg.Send(parentSock, syncmsg.Bootstrap, plan); err != nil {
+		return fmt.Errorf("send bootstrap to init: %w", err)
+	}
+	return p.converse(parentSock)
+}
+
+// converse answers the init until it reports ready (or fails).
+func (p *initLauncher) converse(sock *os.File) error {
+	s := p.spec
+	for {
+		typ, payload, err := syncmsg.Recv(sock)
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return p.initDied()
+			}
+			return fmt.Errorf("read from init: %w", err)
+		}
+		switch typ {
+		case syncmsg.Error:
+			return syncmsg.RemoteError(payload)
+		case syncmsg.NeedMaps:
+			if err := userns.WriteMaps(p.cmd.Process.Pid, s.Linux.UIDMappings, s.Linux.GIDMappings); err != nil {
+				return err
+			}
+			if err := syncmsg.Send(sock, syncmsg.MapsDone, nil); err != nil {
+				return err
+			}
+		case syncmsg.Pid:
+			pid, err := strconv.Atoi(string(payload))
+			if err != nil {
+				return fmt.Errorf("bad init pid %q", payload)
+			}
+			p.initPid = pid
+			if pid != p.cmd.Process.Pid {
+				// The intermediate forked the init into the pid namespace.
+				p.cmd.Wait()
+			}
+			if err := p.sendConfig(sock); err != nil {
+				return err
+			}
+		case syncmsg.Hooks:
+			st := p.ociState(specs.StateCreating)
+			if s.Hooks != nil {
+				if err := hooks.Run("prestart", s.Hooks.Prestart, st); err != nil {
+					return err
+				}
+				if err := hooks.Run("createRuntime", s.Hooks.CreateRuntime, st); err != nil {
+					return err
+				}
+			}
+			data, _ := json.Marshal(st)
+			if err := syncmsg.Send(sock, syncmsg.HooksDone, data); err != nil {
+				return err
+			}
+		case syncmsg.Ready:
+			return p.finish()
+		default:
+			return fmt.Errorf("unexpected message %q from init", typ)
+		}
+	}
+}
+
+func (p *initLauncher) sendConfig(sock *os.File) error {
+	s := p.spec
+	userOK, _ := spec.HasNamespace(s, specs.UserNamespace)
+	c := initproc.Config{
+		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Spec: s,
+		NoPivot: p.opts.NoPivot, InUserNS: userOK,
+		NewMountNS: newNS(s, specs.MountNamespace), NewNetNS: newNS(s, specs.NetworkNamespace),
+		NewCgroupNS: newNS(s, specs.CgroupNamespace), NewUTSNS: newNS(s, specs.UTSNamespace),
+		PreserveFds: p.opts.PreserveFds,
+	}
+	data, err := json.Marshal(&c)
+	if err != nil {
+		return err
+	}
+	return syncmsg.Send(sock, syncmsg.Config, data)
+}
+
+// finish records the created container.
+func (p *initLauncher) finish() error {
+	start, _, err := state.ProcStartTime(p.initPid)
+	if err != nil {
+		return fmt.Errorf("container init %d vanished: %w", p.initPid, err)
+	}
+	st := &state.State{
+		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Pid: p.initPid, StartTime: start,
+		Created: time.Now().UTC(), Owner: owner(), Annotations: p.spec.Annotations,
+		Rootless: os.Geteuid() != 0,
+	}
+	if p.cgroup != nil {
+		st.CgroupPaths = p.cgroup.Paths()
+		st.CgroupCreated = p.cgroup.Created()
+	}
+	if err := p.store.Save(st); err != nil {
+		return err
+	}
+	p.st = st
+	if p.cmd.ProcessState == nil {
+		// Not ours to wait for: the init outlives this command.
+		p.cmd.Process.Release()
+	}
+	return nil
+}
+
+func (p *initLauncher) initDied() error {
+	if p.initPid == 0 && p.cmd.ProcessState == nil {
+		if err := p.cmd.Wait(); err != nil {
+			return fmt.Errorf("container init exited during setup: %w", err)
+		}
+	}
+	return errors.New("container init exited during setup")
+}
+
+// abort undoes a failed create: kill the init, remove its cgroup and the
+// state directory.
+func (p *initLauncher) abort() {
+	if p.cmd != nil && p.cmd.Process != nil {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	}
+	if p.initPid > 0 && (p.cmd == nil || p.initPid != p.cmd.Process.Pid) {
+		unix.Kill(p.initPid, unix.SIGKILL)
+		waitGone(p.initPid, 2*time.Second)
+	}
+	if p.cgroup != nil {
+		killCgroup(p.cgroup)
+		if err := p.cgroup.Destroy(); err != nil {
+			logrus.Warnf("remove cgroup: %v", err)
+		}
+	}
+	os.RemoveAll(p.dir)
+}
+
+func (p *initLauncher) setupCgroup(pid int) error {
+	if os.Geteuid() != 0 {
+		// Rootless without a delegated cgroup: no limits (see DESIGN.md 5).
+		if s := p.spec; s.Linux != nil && s.Linux.Resources != nil {
+			logrus.Warn("running without cgroup limits: not root and no delegated cgroup")
+		}
+		return nil
+	}
+	path := ""
+	if p.spec.Linux != nil {
+		path = p.spec.Linux.CgroupsPath
+	}
+	m, err := cgroups.New(path, p.opts.ID)
+	if err != nil {
+		return fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	p.cgroup = m
+	if err := m.Apply(pid); err != nil {
+		return fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	res := &specs.LinuxResources{}
+	if p.spec.Linux != nil && p.spec.Linux.Resources != nil {
+		r := *p.spec.Linux.Resources
+		res = &r
+	}
+	// Like runc: the config's rules, then the standard nodes, then every
+	// configured linux.devices entry, so that a leading deny-all does not
+	// lock the container out of /dev/null.
+	rules := append([]specs.LinuxDeviceCgroup{}, res.Devices...)
+	if len(rules) == 0 {
+		rules = append(rules, specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"})
+	}
+	rules = append(rules, defaultDeviceRules()[1:]...)
+	for _, d := range p.spec.Linux.Devices {
+		major, minor := d.Major, d.Minor
+		rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Major: &major, Minor: &minor, Access: "rwm"})
+	}
+	res.Devices = rules
+	return m.Set(res)
+}
+
+func (p *initLauncher) ociState(status specs.ContainerState) *specs.State {
+	return &specs.State{
+		Version: specs.Version, ID: p.opts.ID, Status: status, Pid: p.initPid,
+		Bundle: p.bundle, Annotations: p.spec.Annotations,
+	}
+}
+
+// bootstrapPlan renders the namespace plan the C constructor executes.
+func bootstrapPlan(s *specs.Spec) ([]byte, error) {
+	var b strings.Builder
+	flags := 0
+	pidns := false
+	newUser := false
+	for _, ns := range s.Linux.Namespaces {
+		// New pid and time namespaces apply to children only: fork.
+		if ns.Type == specs.PIDNamespace || (ns.Type == specs.TimeNamespace && ns.Path == "") {
+			pidns = true
+		}
+		if ns.Path != "" {
+			fmt.Fprintf(&b, "join %s %s\n", ns.Type, ns.Path)
+			continue
+		}
+		f, ok := cloneFlags[ns.Type]
+		if !ok {
+			return nil, fmt.Errorf("linux.namespaces: unknown namespace type %q", ns.Type)
+		}
+		flags |= f
+		if ns.Type == specs.UserNamespace {
+			newUser = true
+		}
+	}
+	fmt.Fprintf(&b, "clone %#x\n", flags)
+	if newUser {
+		b.WriteString("maps\n")
+	}
+	for clock, off := range s.Linux.TimeOffsets {
+		fmt.Fprintf(&b, "timens %s %d %d\n", clock, off.Secs, off.Nanosecs)
+	}
+	if pidns {
+		b.WriteString("fork\n")
+	}
+	return []byte(b.String()), nil
+}
+
+var cloneFlags = map[specs.LinuxNamespaceType]int{
+	specs.UserNamespace: unix.CLONE_NEWUSER, specs.MountNamespace: unix.CLONE_NEWNS,
+	specs.PIDNamespace: unix.CLONE_NEWPID, specs.NetworkNamespace: unix.CLONE_NEWNET,
+	specs.IPCNamespace: unix.CLONE_NEWIPC, specs.UTSNamespace: unix.CLONE_NEWUTS,
+	specs.CgroupNamespace: unix.CLONE_NEWCGROUP, specs.TimeNamespace: unix.CLONE_NEWTIME,
+}
+
+func owner() string {
+	if u, err := user.LookupId(strconv.Itoa(os.Geteuid())); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(os.Geteuid())
+}
+
+func writePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if err := state.WriteFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	return nil
+}

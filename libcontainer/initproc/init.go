@@ -1,0 +1,286 @@
+package initproc
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
+	"github.com/hutch-runtime/hutch/libcontainer/hooks"
+	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
+	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
+	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
+	"github.com/hutch-runtime/hutch/libcontainer/sysctl"
+)
+
+// Main runs the container init and never returns. The caller has locked the
+// main goroutine to its OS thread: capabilities and no_new_privs are per
+// thread, and the thread that sets them must be the one that calls execve.
+func Main() {
+	sock := os.NewFile(SyncFd, "init-sock")
+	err := run(sock)
+	// run returns only on failure; before `ready` the parent reports the
+	// error, afterwards nobody listens on the socket but stderr.
+	if err := syncmsg.Send(sock, syncmsg.Error, []byte(err.Error())); err != nil {
+		fmt.Fprintf(os.Stderr, "hutch init: %v\n", err)
+	}
+	os.Exit(1)
+}
+
+func run(sock *os.File) error {
+	unix.CloseOnExec(SyncFd)
+	unix.CloseOnExec(FifoFd)
+	payload, err := syncmsg.Expect(sock, syncmsg.Config)
+	if err != nil {
+		return fmt.Errorf("read init config: %w", err)
+	}
+	var c Config
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return fmt.Errorf("decode init config: %w", err)
+	}
+	s := c.Spec
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	opts := rootfs.Options{
+		Rootfs: c.Rootfs, NoPivot: c.NoPivot, InUserNS: c.InUserNS,
+		NewNetNS: c.NewNetNS, NewCgroupNS: c.NewCgroupNS,
+	}
+	if c.NewMountNS {
+		if err := rootfs.Mount(s, opts); err != nil {
+			return err
+		}
+	}
+
+	// The parent runs prestart and createRuntime hooks now (after the
+	// environment exists, before pivot_root) and answers with the state the
+	// in-container hooks must see.
+	if err := syncmsg.Send(sock, syncmsg.Hooks, nil); err != nil {
+		return err
+	}
+	stateJSON, err := syncmsg.Expect(sock, syncmsg.HooksDone)
+	if err != nil {
+		return err
+	}
+	var st specs.State
+	if err := json.Unmarshal(stateJSON, &st); err != nil {
+		return fmt.Errorf("decode hook state: %w", err)
+	}
+	if s.Hooks != nil {
+		if err := hooks.Run("createContainer", s.Hooks.CreateContainer, &st); err != nil {
+			return err
+		}
+	}
+
+	if c.NewMountNS {
+		if err := rootfs.PivotRoot(opts); err != nil {
+			return err
+		}
+	}
+	if c.NewUTSNS {
+		if s.Hostname != "" {
+			if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+				return fmt.Errorf("hostname: sethostname %q: %w", s.Hostname, err)
+			}
+		}
+		if s.Domainname != "" {
+			if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+				return fmt.Errorf("domainname: setdomainname %q: %w", s.Domainname, err)
+			}
+		}
+	}
+	if s.Linux != nil && len(s.Linux.Sysctl) > 0 {
+		if err := sysctl.Apply(s.Linux.Sysctl); err != nil {
+			return err
+		}
+	}
+	if c.NewMountNS {
+		if err := rootfs.Finalize(s, opts); err != nil {
+			return err
+		}
+	}
+	p := s.Process
+	if p.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*p.OOMScoreAdj)), 0); err != nil {
+			return fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
+	if err := rlimits.Apply(p.Rlimits); err != nil {
+		return err
+	}
+	if err := setupCwd(p.Cwd); err != nil {
+		return err
+	}
+	path, err := lookPath(p.Args[0], p.Env)
+	if err != nil {
+		return err
+	}
+	if err := closeExtraFds(c.PreserveFds); err != nil {
+		return err
+	}
+
+	if err := syncmsg.Send(sock, syncmsg.Ready, nil); err != nil {
+		return err
+	}
+	sock.Close()
+
+	// Block until `hutch start` opens the fifo for reading. The fifo is
+	// reached through our O_PATH handle: its path is outside the new root.
+	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(FifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	if _, err := fifo.Write([]byte("0")); err != nil {
+		return fmt.Errorf("write exec fifo: %w", err)
+	}
+	fifo.Close()
+	unix.Close(FifoFd)
+
+	st.Status = specs.StateRunning
+	if s.Hooks != nil {
+		if err := hooks.Run("startContainer", s.Hooks.StartContainer, &st); err != nil {
+			return err
+		}
+	}
+	if err := finalizeProcess(p); err != nil {
+		return err
+	}
+	if err := unix.Exec(path, p.Args, p.Env); err != nil {
+		return &os.PathError{Op: "exec", Path: p.Args[0], Err: err}
+	}
+	return errors.New("unreachable")
+}
+
+// setupCwd changes into process.cwd inside the new root, creating it like
+// runc does, and checks that the result is reachable from the root: a cwd
+// reached through a leaked host fd would show as "(unreachable)".
+func setupCwd(cwd string) error {
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		return fmt.Errorf("process.cwd: create %s: %w", cwd, err)
+	}
+	if err := unix.Chdir(cwd); err != nil {
+		return fmt.Errorf("process.cwd: chdir to %s: %w", cwd, err)
+	}
+	wd, err := unix.Getwd()
+	if err != nil || !strings.HasPrefix(wd, "/") {
+		return fmt.Errorf("process.cwd: %s resolves outside the container root", cwd)
+	}
+	return nil
+}
+
+// closeExtraFds marks every fd above 2 (+ preserved ones) close-on-exec so
+// nothing from the host reaches the container process (CVE-2024-21626).
+func closeExtraFds(preserve int) error {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list /proc/self/fd: %w", err)
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd < 3+preserve {
+			continue
+		}
+		unix.CloseOnExec(fd)
+	}
+	return nil
+}
+
+// finalizeProcess switches to the configured user and applies the
+// capability sets and no_new_privs on this thread, right before execve.
+func finalizeProcess(p *specs.Process) error {
+	if err := capabilities.DropBounding(p.Capabilities); err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_SET_KEEPCAPS): %w", err)
+	}
+	u := p.User
+	groups := make([]int, 0, len(u.AdditionalGids))
+	for _, g := range u.AdditionalGids {
+		groups = append(groups, int(g))
+	}
+	if err := unix.Setgroups(groups); err != nil && !(errors.Is(err, unix.EPERM) && len(groups) == 0) {
+		return fmt.Errorf("process.user.additionalGids: setgroups %v: %w", groups, err)
+	}
+	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+		return fmt.Errorf("process.user.gid: setresgid %d: %w", u.GID, err)
+	}
+	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+		return fmt.Errorf("process.user.uid: setresuid %d: %w", u.UID, err)
+	}
+	if err := capabilities.Apply(p.Capabilities); err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_SET_KEEPCAPS): %w", err)
+	}
+	if p.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("process.noNewPrivileges: %w", err)
+		}
+	}
+	umask := 0o022
+	if u.Umask != nil {
+		umask = int(*u.Umask)
+	}
+	unix.Umask(umask)
+	return nil
+}
+
+// lookPath finds the executable the way execvp would with the container's
+// PATH, and words its errors like runc (Go's os/exec): engines map
+// "executable file not found" and "no such file" to 127 and "permission
+// denied" to 126.
+func lookPath(file string, env []string) (string, error) {
+	if strings.Contains(file, "/") {
+		if err := executable(file); err != nil {
+			return "", fmt.Errorf("exec: %q: %w", file, err)
+		}
+		return file, nil
+	}
+	pathEnv := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	var firstErr error
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, file)
+		err := executable(p)
+		if err == nil {
+			return p, nil
+		}
+		if firstErr == nil && errors.Is(err, os.ErrPermission) {
+			firstErr = fmt.Errorf("exec: %q: %w", file, err)
+		}
+	}
+	if firstErr != nil {
+		return "", firstErr
+	}
+	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", file)
+}
+
+func executable(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return errors.New("no such file or directory")
+		}
+		return err
+	}
+	if fi.IsDir() || fi.Mode()&0o111 == 0 {
+		return os.ErrPermission
+	}
+	return nil
+}

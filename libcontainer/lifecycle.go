@@ -1,0 +1,303 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
+	"github.com/hutch-runtime/hutch/libcontainer/hooks"
+	"github.com/hutch-runtime/hutch/libcontainer/state"
+)
+
+// Container is a loaded container: its persisted state and live status.
+type Container struct {
+	store  state.Store
+	State  *state.State
+	Status string
+}
+
+// Load reads container id and derives its status.
+func Load(store state.Store, id string) (*Container, error) {
+	st, err := store.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	c := &Container{store: store, State: st}
+	c.Status = store.Status(st, c.frozen)
+	return c, nil
+}
+
+func (c *Container) cgroup() cgroups.Manager {
+	if len(c.State.CgroupPaths) == 0 {
+		return nil
+	}
+	return cgroups.Load(c.State.CgroupPaths, c.State.CgroupCreated)
+}
+
+func (c *Container) frozen() bool {
+	m := c.cgroup()
+	if m == nil {
+		return false
+	}
+	f, err := m.IsFrozen()
+	return err == nil && f
+}
+
+// OCIState is the runtime-spec state plus the fields runc prints.
+type OCIState struct {
+	specs.State
+	Rootfs  string    `json:"rootfs"`
+	Created time.Time `json:"created"`
+	Owner   string    `json:"owner"`
+}
+
+// OCI renders the container's state as `hutch state` prints it.
+func (c *Container) OCI() *OCIState {
+	pid := c.State.Pid
+	if c.Status == state.Stopped {
+		pid = 0
+	}
+	return &OCIState{
+		State: specs.State{
+			Version: specs.Version, ID: c.State.ID, Status: specs.ContainerState(c.Status),
+			Pid: pid, Bundle: c.State.Bundle, Annotations: c.State.Annotations,
+		},
+		Rootfs: c.State.Rootfs, Created: c.State.Created, Owner: c.State.Owner,
+	}
+}
+
+// Spec returns the config saved at create.
+func (c *Container) Spec() (*specs.Spec, error) {
+	data, err := os.ReadFile(filepath.Join(c.store.Dir(c.State.ID), state.ConfigFile))
+	if err != nil {
+		return nil, err
+	}
+	s := &specs.Spec{}
+	return s, json.Unmarshal(data, s)
+}
+
+// Start releases a created container's init from the exec fifo and runs
+// the poststart hooks.
+func Start(store state.Store, id string) error {
+	lock, err := store.Lock(id)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	c, err := Load(store, id)
+	if err != nil {
+		return err
+	}
+	switch c.Status {
+	case state.Created:
+	case state.Stopped:
+		return errors.New("cannot start a container that has stopped")
+	default:
+		return fmt.Errorf("cannot start an already %s container", c.Status)
+	}
+	fifoPath := filepath.Join(store.Dir(id), state.FifoFile)
+	if err := releaseFifo(fifoPath, c.State); err != nil {
+		return err
+	}
+	os.Remove(fifoPath)
+	s, err := c.Spec()
+	if err == nil && s.Hooks != nil {
+		st := c.OCI().State
+		st.Status = specs.StateRunning
+		for _, e := range hooks.RunAll("poststart", s.Hooks.Poststart, &st) {
+			logrus.Warnf("poststart hook failed: %v", e)
+		}
+	}
+	return nil
+}
+
+// releaseFifo opens the exec fifo for reading, which unblocks the init's
+// open for writing, and waits for its byte. Non-blocking, so that an init
+// that died meanwhile is noticed instead of hanging forever.
+func releaseFifo(path string, st *state.State) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo %s: %w", path, err)
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 1)
+	for {
+		n, err := unix.Read(fd, buf)
+		if n == 1 {
+			return nil
+		}
+		if err != nil && err != unix.EAGAIN && err != unix.EINTR {
+			return fmt.Errorf("read exec fifo: %w", err)
+		}
+		if !st.Alive() {
+			return errors.New("container init exited before it could start the process")
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		unix.Poll(fds, 50)
+	}
+}
+
+// Kill sends sig to the container init, or with all to every process of
+// the container's cgroup.
+func Kill(store state.Store, id string, sig unix.Signal, all bool) error {
+	lock, err := store.Lock(id)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	c, err := Load(store, id)
+	if err != nil {
+		return err
+	}
+	if c.Status == state.Stopped {
+		return errors.New("container not running")
+	}
+	if all {
+		if m := c.cgroup(); m != nil {
+			pids, err := m.GetPids()
+			if err != nil {
+				return err
+			}
+			for _, pid := range pids {
+				unix.Kill(pid, sig)
+			}
+			return nil
+		}
+	}
+	if err := unix.Kill(c.State.Pid, sig); err != nil {
+		return fmt.Errorf("kill container init %d: %w", c.State.Pid, err)
+	}
+	return nil
+}
+
+// Delete removes a stopped (or created) container; force kills a running
+// one first. Deleting an unknown container with force succeeds, as
+// containerd expects.
+func Delete(store state.Store, id string, force bool) error {
+	if !store.Exists(id) {
+		if force {
+			return nil
+		}
+		return fmt.Errorf("container %q: %w", id, state.ErrNotExist)
+	}
+	lock, err := store.Lock(id)
+	if err != nil {
+		if force && errors.Is(err, state.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	defer lock.Close()
+	c, err := Load(store, id)
+	if err != nil {
+		// A create killed before it saved its state: nothing runs yet.
+		if force || errors.Is(err, state.ErrNotExist) {
+			return store.Remove(id)
+		}
+		return err
+	}
+	switch c.Status {
+	case state.Stopped:
+	case state.Created:
+		unix.Kill(c.State.Pid, unix.SIGKILL)
+	default:
+		if !force {
+			return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, c.Status)
+		}
+		if m := c.cgroup(); m != nil {
+			m.Thaw()
+		}
+		unix.Kill(c.State.Pid, unix.SIGKILL)
+	}
+	if c.Status != state.Stopped && !waitGone(c.State.Pid, 5*time.Second) {
+		return fmt.Errorf("container init %d did not exit after SIGKILL", c.State.Pid)
+	}
+	if m := c.cgroup(); m != nil {
+		killCgroup(m)
+		if err := m.Destroy(); err != nil {
+			return fmt.Errorf("remove cgroup of %s: %w", id, err)
+		}
+	}
+	if s, err := c.Spec(); err == nil && s.Hooks != nil {
+		st := c.OCI().State
+		st.Status = specs.StateStopped
+		st.Pid = 0
+		for _, e := range hooks.RunAll("poststop", s.Hooks.Poststop, &st) {
+			logrus.Warnf("poststop hook failed: %v", e)
+		}
+	}
+	return store.Remove(id)
+}
+
+// List loads every container under the store.
+func List(store state.Store) ([]*Container, error) {
+	ids, err := store.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []*Container
+	for _, id := range ids {
+		c, err := Load(store, id)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// killCgroup SIGKILLs every process left in the container's cgroup (only
+// when the container has a cgroup of its own: never someone else's).
+func killCgroup(m cgroups.Manager) {
+	m.Thaw()
+	for i := 0; i < 50; i++ {
+		pids, err := m.GetPids()
+		if err != nil || len(pids) == 0 {
+			return
+		}
+		for _, pid := range pids {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitGone waits until pid no longer runs (or is a zombie nobody reaps).
+func waitGone(pid int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		_, letter, err := state.ProcStartTime(pid)
+		if err != nil || letter == 'Z' || letter == 'X' {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// defaultDeviceRules are the device cgroup rules every container gets
+// before the config's own: deny all, then the standard nodes and ptys.
+func defaultDeviceRules() []specs.LinuxDeviceCgroup {
+	i := func(v int64) *int64 { return &v }
+	rule := func(t string, major, minor *int64, access string) specs.LinuxDeviceCgroup {
+		return specs.LinuxDeviceCgroup{Allow: true, Type: t, Major: major, Minor: minor, Access: access}
+	}
+	return []specs.LinuxDeviceCgroup{
+		{Allow: false, Access: "rwm"},
+		rule("c", nil, nil, "m"), rule("b", nil, nil, "m"),
+		rule("c", i(1), i(3), "rwm"), rule("c", i(1), i(5), "rwm"), rule("c", i(1), i(7), "rwm"),
+		rule("c", i(1), i(8), "rwm"), rule("c", i(1), i(9), "rwm"), rule("c", i(5), i(0), "rwm"),
+		rule("c", i(5), i(1), "rwm"), rule("c", i(5), i(2), "rwm"), rule("c", i(136), nil, "rwm"),
+		rule("c", i(10), i(200), "rwm"),
+	}
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hutch-runtime/hutch/libcontainer"
+)
+
+var listCommand = &cli.Command{
+	Name:  "list",
+	Usage: "list containers",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only ids"},
+	},
+	Action: func(ctx *cli.Context) error {
+		cs, err := libcontainer.List(stateStore(ctx))
+		if err != nil {
+			return err
+		}
+		if ctx.Bool("quiet") {
+			for _, c := range cs {
+				fmt.Println(c.State.ID)
+			}
+			return nil
+		}
+		switch ctx.String("format") {
+		case "json":
+			out := make([]*libcontainer.OCIState, 0, len(cs))
+			for _, c := range cs {
+				out = append(out, c.OCI())
+			}
+			return json.NewEncoder(os.Stdout).Encode(out)
+		case "table":
+			w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+			fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
+			for _, c := range cs {
+				s := c.OCI()
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Pid, s.Status, s.Bundle,
+					s.Created.Format(time.RFC3339Nano), s.Owner)
+			}
+			return w.Flush()
+		default:
+			return fmt.Errorf("--format: unknown format %q (want table or json)", ctx.String("format"))
+		}
+	},
+}

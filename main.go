@@ -1,0 +1,115 @@
+// hutch is an OCI runtime: it creates and runs containers from OCI bundles
+// with runc's command line.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/hutch-runtime/hutch/libcontainer/errs"
+	"github.com/hutch-runtime/hutch/libcontainer/state"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	app := &cli.App{
+		Name:    "hutch",
+		Usage:   "an OCI container runtime",
+		Version: fmt.Sprintf("%s\nspec: %s", version, specs.Version),
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Usage: "state directory (default /run/hutch, $XDG_RUNTIME_DIR/hutch when not root)"},
+			&cli.StringFlag{Name: "log", Usage: "log file (default stderr)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.BoolFlag{Name: "debug", Usage: "debug logging"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use systemd to manage cgroups"},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
+			&cli.StringFlag{Name: "criu", Hidden: true},
+		},
+		Before: setupLogging,
+		Commands: []*cli.Command{
+			createCommand, startCommand, stateCommand, killCommand, deleteCommand,
+			runCommand, listCommand, specCommand, featuresCommand,
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+	if err := app.Run(os.Args); err != nil {
+		fatal(err)
+	}
+}
+
+// exitCode lets a command (run) end with the container's status.
+type exitCode int
+
+func (e exitCode) Error() string { return "exit status " + strconv.Itoa(int(e)) }
+
+// fatal logs err (so --log FILE carries it for the engine) and prints it on
+// stderr, then exits 1.
+func fatal(err error) {
+	if code, ok := err.(exitCode); ok {
+		os.Exit(int(code))
+	}
+	logrus.WithFields(errs.Fields(err)).Error(err)
+	if logrus.StandardLogger().Out != os.Stderr {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(1)
+}
+
+func setupLogging(ctx *cli.Context) error {
+	if ctx.Bool("debug") {
+		logrus.SetLevel(logrus.DebugLevel)
+	}
+	switch f := ctx.String("log-format"); f {
+	case "text":
+		logrus.SetFormatter(&logrus.TextFormatter{DisableColors: true})
+	case "json":
+		logrus.SetFormatter(&logrus.JSONFormatter{})
+	default:
+		return fmt.Errorf("--log-format: unknown format %q (want text or json)", f)
+	}
+	if p := ctx.String("log"); p != "" {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
+		if err != nil {
+			return fmt.Errorf("--log: %w", err)
+		}
+		logrus.SetOutput(f)
+	}
+	return nil
+}
+
+// stateStore returns the state root: --root, else /run/hutch for root and
+// $XDG_RUNTIME_DIR/hutch (or a private dir in /tmp) for other users.
+func stateStore(ctx *cli.Context) state.Store {
+	if r := ctx.String("root"); r != "" {
+		abs, err := filepath.Abs(r)
+		if err == nil {
+			return state.Store{Root: abs}
+		}
+		return state.Store{Root: r}
+	}
+	if os.Geteuid() == 0 {
+		return state.Store{Root: "/run/hutch"}
+	}
+	if xdg := os.Getenv("XDG_RUNTIME_DIR"); xdg != "" {
+		return state.Store{Root: filepath.Join(xdg, "hutch")}
+	}
+	dir := filepath.Join(os.TempDir(), "hutch-"+strconv.Itoa(os.Geteuid()))
+	os.MkdirAll(dir, 0o700)
+	return state.Store{Root: dir}
+}
+
+// needID returns the single container id argument.
+func needID(ctx *cli.Context) (string, error) {
+	if ctx.NArg() != 1 {
+		return "", fmt.Errorf("%s: requires exactly one argument: the container id", ctx.Command.Name)
+	}
+	return ctx.Args().First(), nil
+}
