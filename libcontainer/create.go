@@ -263,7 +263,9 @@ func (p *initLauncher) converse(sock *os.File) error {
 				return err
 			}
 		case syncmsg.Hooks:
-			st := p.ociState(specs.StateCreating)
+			// The environment exists by now: the lifecycle calls the
+			// container "created" from here until start.
+			st := p.ociState(specs.StateCreated)
 			if s.Hooks != nil {
 				if err := hooks.Run("prestart", s.Hooks.Prestart, st); err != nil {
 					return err
@@ -290,7 +292,7 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 	c := initproc.Config{
 		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Spec: s,
 		NoPivot: p.opts.NoPivot, InUserNS: userOK,
-		NewMountNS: newNS(s, specs.MountNamespace), NewNetNS: newNS(s, specs.NetworkNamespace),
+		NewNetNS:    newNS(s, specs.NetworkNamespace),
 		NewCgroupNS: newNS(s, specs.CgroupNamespace), NewUTSNS: newNS(s, specs.UTSNamespace),
 		PreserveFds: p.opts.PreserveFds,
 	}
@@ -392,8 +394,15 @@ func (p *initLauncher) setupCgroup(pid int) error {
 	}
 	rules = append(rules, defaultDeviceRules()[1:]...)
 	for _, d := range p.spec.Linux.Devices {
+		t := d.Type
+		switch t {
+		case "p":
+			continue // fifos are not subject to the device cgroup
+		case "u":
+			t = "c"
+		}
 		major, minor := d.Major, d.Minor
-		rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Major: &major, Minor: &minor, Access: "rwm"})
+		rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: t, Major: &major, Minor: &minor, Access: "rwm"})
 	}
 	res.Devices = rules
 	return m.Set(res)

@@ -22,8 +22,8 @@ type Config struct {
 	Spec     *specs.Spec `json:"spec"`
 	NoPivot  bool        `json:"no_pivot,omitempty"`
 	InUserNS bool        `json:"in_userns,omitempty"`
-	// Namespaces the init owns (created, not joined).
-	NewMountNS  bool `json:"new_mountns,omitempty"`
+	// Namespaces the init owns (created, not joined). The mount namespace,
+	// new or joined (like runc), always gets the rootfs set up.
 	NewNetNS    bool `json:"new_netns,omitempty"`
 	NewCgroupNS bool `json:"new_cgroupns,omitempty"`
 	NewUTSNS    bool `json:"new_utsns,omitempty"`

@@ -53,10 +53,8 @@ func run(sock *os.File) error {
 		Rootfs: c.Rootfs, NoPivot: c.NoPivot, InUserNS: c.InUserNS,
 		NewNetNS: c.NewNetNS, NewCgroupNS: c.NewCgroupNS,
 	}
-	if c.NewMountNS {
-		if err := rootfs.Mount(s, opts); err != nil {
-			return err
-		}
+	if err := rootfs.Mount(s, opts); err != nil {
+		return err
 	}
 
 	// The parent runs prestart and createRuntime hooks now (after the
@@ -79,10 +77,8 @@ func run(sock *os.File) error {
 		}
 	}
 
-	if c.NewMountNS {
-		if err := rootfs.PivotRoot(opts); err != nil {
-			return err
-		}
+	if err := rootfs.PivotRoot(opts); err != nil {
+		return err
 	}
 	if c.NewUTSNS {
 		if s.Hostname != "" {
@@ -101,10 +97,8 @@ func run(sock *os.File) error {
 			return err
 		}
 	}
-	if c.NewMountNS {
-		if err := rootfs.Finalize(s, opts); err != nil {
-			return err
-		}
+	if err := rootfs.Finalize(s, opts); err != nil {
+		return err
 	}
 	p := s.Process
 	if p.OOMScoreAdj != nil {
@@ -143,7 +137,8 @@ func run(sock *os.File) error {
 	fifo.Close()
 	unix.Close(FifoFd)
 
-	st.Status = specs.StateRunning
+	// The user program has not run yet: still "created" for these hooks.
+	st.Status = specs.StateCreated
 	if s.Hooks != nil {
 		if err := hooks.Run("startContainer", s.Hooks.StartContainer, &st); err != nil {
 			return err

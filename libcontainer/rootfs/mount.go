@@ -30,8 +30,14 @@ func Mount(s *specs.Spec, o Options) error {
 	if err != nil {
 		return err
 	}
-	// Nothing we mount from here on may propagate back to the host.
-	if err := unix.Mount("", "/", "", pflags, ""); err != nil {
+	// Nothing we mount from here on may propagate back to the host. An
+	// unbindable "/" would refuse the bind of the rootfs below, so it is
+	// private until Finalize applies the requested mode after pivot_root.
+	initial := pflags
+	if initial&unix.MS_UNBINDABLE != 0 {
+		initial = initial&^unix.MS_UNBINDABLE | unix.MS_PRIVATE
+	}
+	if err := unix.Mount("", "/", "", initial, ""); err != nil {
 		return fmt.Errorf("linux.rootfsPropagation: set propagation of /: %w", err)
 	}
 	if pflags&unix.MS_SHARED != 0 {
