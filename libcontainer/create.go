@@ -148,6 +148,7 @@ type initLauncher struct {
 	bundle, rootfs string
 
 	cmd     *exec.Cmd
+	fifoFd  int
 	initPid int
 	cgroup  cgroups.Manager
 	st      *state.State
@@ -196,16 +197,17 @@ func (p *initLauncher) start() error {
 	cmd := &exec.Cmd{
 		Path:   "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
 		Args:   []string{"hutch", "init"},
-		Env:    []string{"_HUTCH_INITPIPE=" + strconv.Itoa(initproc.SyncFd)},
+		Env:    []string{initproc.SyncEnv + "=" + strconv.Itoa(3+p.opts.PreserveFds)},
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
-		// fd 3 = init socket, fd 4 = exec fifo handle, then preserved fds.
-		ExtraFiles: []*os.File{childSock, fifo},
 	}
+	// Preserved fds keep their numbers; the init socket and fifo follow.
 	for i := 0; i < p.opts.PreserveFds; i++ {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
 	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, childSock, fifo)
+	p.fifoFd = 4 + p.opts.PreserveFds
 	if err := cmd.Start(); err != nil {
 		childSock.Close()
 		return fmt.Errorf("start container init: %w", err)
@@ -294,7 +296,10 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 		NoPivot: p.opts.NoPivot, InUserNS: userOK,
 		NewNetNS:    newNS(s, specs.NetworkNamespace),
 		NewCgroupNS: newNS(s, specs.CgroupNamespace), NewUTSNS: newNS(s, specs.UTSNamespace),
-		PreserveFds: p.opts.PreserveFds,
+		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd,
+	}
+	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
+		c.JoinedMountNS = true
 	}
 	data, err := json.Marshal(&c)
 	if err != nil {

@@ -7,11 +7,11 @@ package initproc
 
 import specs "github.com/opencontainers/runtime-spec/specs-go"
 
-// Fds the parent passes to the init (exec.Cmd ExtraFiles start at 3).
-const (
-	SyncFd = 3 // the init socket (syncmsg framing)
-	FifoFd = 4 // O_PATH handle of the exec fifo
-)
+// The parent passes, after stdio, the --preserve-fds first (they must keep
+// their numbers 3..3+N-1 in the container), then the init socket (its
+// number in _HUTCH_INITPIPE) and the O_PATH handle of the exec fifo (its
+// number in Config.FifoFd).
+const SyncEnv = "_HUTCH_INITPIPE"
 
 // Config is everything the init needs, sent once as a Config message after
 // the namespaces are in place. The spec was validated by the parent.
@@ -29,4 +29,9 @@ type Config struct {
 	NewUTSNS    bool `json:"new_utsns,omitempty"`
 	// PreserveFds extra fds from 3 on stay open in the container process.
 	PreserveFds int `json:"preserve_fds,omitempty"`
+	FifoFd      int `json:"fifo_fd"`
+	// JoinedMountNS: the mount namespace was joined by path. If the bundle's
+	// rootfs is not visible in it, it is another container's: the container
+	// shares that filesystem view and no rootfs is set up.
+	JoinedMountNS bool `json:"joined_mountns,omitempty"`
 }

@@ -24,8 +24,15 @@ import (
 // main goroutine to its OS thread: capabilities and no_new_privs are per
 // thread, and the thread that sets them must be the one that calls execve.
 func Main() {
-	sock := os.NewFile(SyncFd, "init-sock")
-	err := run(sock)
+	fd, err := strconv.Atoi(os.Getenv(SyncEnv))
+	if err != nil || fd < 3 {
+		fmt.Fprintf(os.Stderr, "hutch init: must be started by hutch create (%s=%q)\n", SyncEnv, os.Getenv(SyncEnv))
+		os.Exit(1)
+	}
+	os.Unsetenv(SyncEnv)
+	unix.CloseOnExec(fd)
+	sock := os.NewFile(uintptr(fd), "init-sock")
+	err = run(sock)
 	// run returns only on failure; before `ready` the parent reports the
 	// error, afterwards nobody listens on the socket but stderr.
 	if err := syncmsg.Send(sock, syncmsg.Error, []byte(err.Error())); err != nil {
@@ -35,8 +42,6 @@ func Main() {
 }
 
 func run(sock *os.File) error {
-	unix.CloseOnExec(SyncFd)
-	unix.CloseOnExec(FifoFd)
 	payload, err := syncmsg.Expect(sock, syncmsg.Config)
 	if err != nil {
 		return fmt.Errorf("read init config: %w", err)
@@ -46,6 +51,7 @@ func run(sock *os.File) error {
 		return fmt.Errorf("decode init config: %w", err)
 	}
 	s := c.Spec
+	unix.CloseOnExec(c.FifoFd)
 	if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("setsid: %w", err)
 	}
@@ -53,8 +59,16 @@ func run(sock *os.File) error {
 		Rootfs: c.Rootfs, NoPivot: c.NoPivot, InUserNS: c.InUserNS,
 		NewNetNS: c.NewNetNS, NewCgroupNS: c.NewCgroupNS,
 	}
-	if err := rootfs.Mount(s, opts); err != nil {
-		return err
+	setupRootfs := true
+	if c.JoinedMountNS {
+		if fi, err := os.Stat(c.Rootfs); err != nil || !fi.IsDir() {
+			setupRootfs = false
+		}
+	}
+	if setupRootfs {
+		if err := rootfs.Mount(s, opts); err != nil {
+			return err
+		}
 	}
 
 	// The parent runs prestart and createRuntime hooks now (after the
@@ -77,8 +91,10 @@ func run(sock *os.File) error {
 		}
 	}
 
-	if err := rootfs.PivotRoot(opts); err != nil {
-		return err
+	if setupRootfs {
+		if err := rootfs.PivotRoot(opts); err != nil {
+			return err
+		}
 	}
 	if c.NewUTSNS {
 		if s.Hostname != "" {
@@ -97,8 +113,10 @@ func run(sock *os.File) error {
 			return err
 		}
 	}
-	if err := rootfs.Finalize(s, opts); err != nil {
-		return err
+	if setupRootfs {
+		if err := rootfs.Finalize(s, opts); err != nil {
+			return err
+		}
 	}
 	p := s.Process
 	if p.OOMScoreAdj != nil {
@@ -127,7 +145,7 @@ func run(sock *os.File) error {
 
 	// Block until `hutch start` opens the fifo for reading. The fifo is
 	// reached through our O_PATH handle: its path is outside the new root.
-	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(FifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
+	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(c.FifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
@@ -135,7 +153,7 @@ func run(sock *os.File) error {
 		return fmt.Errorf("write exec fifo: %w", err)
 	}
 	fifo.Close()
-	unix.Close(FifoFd)
+	unix.Close(c.FifoFd)
 
 	// The user program has not run yet: still "created" for these hooks.
 	st.Status = specs.StateCreated
@@ -170,19 +188,13 @@ func setupCwd(cwd string) error {
 	return nil
 }
 
-// closeExtraFds marks every fd above 2 (+ preserved ones) close-on-exec so
-// nothing from the host reaches the container process (CVE-2024-21626).
+// closeExtraFds marks every fd above 2 (and above the preserved ones)
+// close-on-exec, so nothing from the host reaches the container process
+// (CVE-2024-21626). close_range needs no /proc, which may belong to another
+// pid namespace when the mount namespace was joined.
 func closeExtraFds(preserve int) error {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return fmt.Errorf("list /proc/self/fd: %w", err)
-	}
-	for _, e := range ents {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd < 3+preserve {
-			continue
-		}
-		unix.CloseOnExec(fd)
+	if err := unix.CloseRange(uint(3+preserve), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close_range: %w", err)
 	}
 	return nil
 }

@@ -116,8 +116,6 @@ void hutch_nsenter(void) {
   if (!env) return;
   sync_fd = atoi(env);
   if (sync_fd <= 2) return;
-  // The Go side must not inherit these: they describe the bootstrap only.
-  unsetenv("_HUTCH_INITPIPE");
 
   // No PR_SET_PDEATHSIG: the init outlives `hutch create` by design. If the
   // parent dies during setup, the next read on the socket sees EOF and exits.
