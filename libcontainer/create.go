@@ -111,6 +111,9 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 	if err := capabilities.Validate(s.Process.Capabilities); err != nil {
 		return err
 	}
+	if un := capabilities.UnraisableAmbient(s.Process.Capabilities); len(un) > 0 {
+		logrus.Warnf("process.capabilities.ambient: %v not in both permitted and inheritable; the kernel cannot raise them, left out", un)
+	}
 	if err := rlimits.Validate(s.Process.Rlimits); err != nil {
 		return err
 	}

@@ -58,6 +58,7 @@ func Apply(c *specs.LinuxCapabilities) error {
 	if err != nil {
 		return fmt.Errorf("process.capabilities: reading current capabilities: %w", err)
 	}
+	s.ambient &= s.permitted & s.inheritable
 	// Check what the host lacks first so the error names the capability
 	// instead of a bare EPERM from capset.
 	bnd, err := boundingMask()

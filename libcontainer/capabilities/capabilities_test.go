@@ -35,10 +35,8 @@ func TestValidate(t *testing.T) {
 			"process.capabilities.effective: CAP_KILL not in process.capabilities.permitted"},
 		{"inheritable outside bounding", &specs.LinuxCapabilities{Bounding: []string{"CAP_CHOWN"}, Inheritable: []string{"CAP_KILL"}}, 40,
 			"process.capabilities.inheritable: CAP_KILL not in process.capabilities.bounding"},
-		{"ambient outside inheritable", &specs.LinuxCapabilities{Bounding: all, Permitted: all, Inheritable: []string{"CAP_CHOWN"}, Ambient: []string{"CAP_KILL"}}, 40,
-			"process.capabilities.ambient: CAP_KILL must also be in"},
-		{"ambient outside permitted", &specs.LinuxCapabilities{Bounding: all, Permitted: []string{"CAP_CHOWN"}, Inheritable: all, Ambient: []string{"CAP_KILL"}}, 40,
-			"process.capabilities.ambient: CAP_KILL must also be in"},
+		// runc spec's own config: accepted, the cap is left out (see UnraisableAmbient).
+		{"ambient outside inheritable", &specs.LinuxCapabilities{Bounding: all, Permitted: all, Inheritable: []string{"CAP_CHOWN"}, Ambient: []string{"CAP_KILL"}}, 40, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,5 +65,21 @@ func TestValidateUsesRunningKernel(t *testing.T) {
 	}
 	if l[0] != "CAP_CHOWN" || Name(21) != "CAP_SYS_ADMIN" || !Known("CAP_BPF") || Known("CAP_FOO") {
 		t.Fatalf("name table broken: %v", l[:3])
+	}
+}
+
+func TestUnraisableAmbient(t *testing.T) {
+	c := &specs.LinuxCapabilities{
+		Bounding:    []string{"CAP_KILL", "CAP_CHOWN"},
+		Permitted:   []string{"CAP_KILL", "CAP_CHOWN"},
+		Inheritable: []string{"CAP_CHOWN"},
+		Ambient:     []string{"CAP_KILL", "CAP_CHOWN"},
+	}
+	got := UnraisableAmbient(c)
+	if len(got) != 1 || got[0] != "CAP_KILL" {
+		t.Fatalf("UnraisableAmbient = %v, want [CAP_KILL]", got)
+	}
+	if got := UnraisableAmbient(nil); got != nil {
+		t.Fatalf("nil caps: %v", got)
 	}
 }

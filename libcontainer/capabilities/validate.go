@@ -52,9 +52,21 @@ func parse(c *specs.LinuxCapabilities, last int) (sets, error) {
 		return s, fmt.Errorf("process.capabilities.inheritable: %s not in process.capabilities.bounding (the kernel refuses inheritable capabilities outside the bounding set)", names(extra)[0])
 	}
 	// PR_CAP_AMBIENT_RAISE needs the capability in both permitted and
-	// inheritable.
-	if extra := s.ambient &^ (s.permitted & s.inheritable); extra != 0 {
-		return s, fmt.Errorf("process.capabilities.ambient: %s must also be in process.capabilities.permitted and process.capabilities.inheritable", names(extra)[0])
-	}
+	// inheritable. `runc spec` writes ambient caps without inheritable ones
+	// and engines pass such configs on, so (like runc) they are not an
+	// error: Apply leaves them out and create warns (UnraisableAmbient).
 	return s, nil
+}
+
+// UnraisableAmbient lists the ambient capabilities the kernel cannot raise
+// because they are not in both the permitted and the inheritable set.
+func UnraisableAmbient(c *specs.LinuxCapabilities) []string {
+	if c == nil {
+		return nil
+	}
+	s, err := parse(c, LastCap())
+	if err != nil {
+		return nil
+	}
+	return names(s.ambient &^ (s.permitted & s.inheritable))
 }
