@@ -34,6 +34,6 @@ func createOpts(ctx *cli.Context, id string) libcontainer.CreateOpts {
 	return libcontainer.CreateOpts{
 		ID: id, Bundle: ctx.String("bundle"), PidFile: ctx.String("pid-file"),
 		ConsoleSocket: ctx.String("console-socket"), NoPivot: ctx.Bool("no-pivot"),
-		PreserveFds: ctx.Int("preserve-fds"),
+		PreserveFds: ctx.Int("preserve-fds"), SystemdCgroup: ctx.Bool("systemd-cgroup"),
 	}
 }

@@ -41,6 +41,7 @@ type CreateOpts struct {
 	ConsoleSocket string
 	NoPivot       bool
 	PreserveFds   int
+	SystemdCgroup bool // --systemd-cgroup
 }
 
 // Create validates the bundle, starts the container init in its namespaces
@@ -380,8 +381,15 @@ func (p *initLauncher) setupCgroup(pid int) error {
 	if p.spec.Linux != nil {
 		path = p.spec.Linux.CgroupsPath
 	}
-	m, err := cgroups.New(path, p.opts.ID)
+	newManager := cgroups.New
+	if p.opts.SystemdCgroup {
+		newManager = cgroups.NewSystemd
+	}
+	m, err := newManager(path, p.opts.ID)
 	if err != nil {
+		if p.opts.SystemdCgroup {
+			return err
+		}
 		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	p.cgroup = m
