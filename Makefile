@@ -1,0 +1,66 @@
+# hutch — build, test and try the runtime. Run as root on Debian 12.
+
+GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/sbin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BATS    ?= bats
+# Extra arguments for bats, e.g. BATSFLAGS="-f kill" or "--jobs 4".
+BATSFLAGS ?=
+
+# The binary contains a C constructor (libcontainer/nsenter): cgo is required.
+export CGO_ENABLED := 1
+export PATH := $(PATH):/usr/local/go/bin
+
+DEPS_PKGS := bats jq busybox-static uidmap
+
+.NOTPARALLEL:
+
+.PHONY: all build test unit integration demo deps install uninstall clean fmt vet
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o hutch .
+
+# deps installs what the test suite needs, only when something is missing.
+deps:
+	@missing=; \
+	for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y $$missing || { apt-get update && apt-get install -y $$missing; }; \
+	fi
+
+test: deps build vet unit integration
+
+unit:
+	$(GO) test ./...
+
+integration: build
+	$(BATS) $(BATSFLAGS) tests/integration
+
+# demo: a busybox container that greets from inside.
+demo: build
+	HUTCH=./hutch ARGS='["/bin/sh","-c","echo hello from hutch: $$(hostname), pid $$$$; id"]' \
+		hack/mkbundle.sh .demo
+	./hutch delete --force demo
+	./hutch run --bundle .demo demo
+
+install: build
+	install -D -m 0755 hutch $(DESTDIR)$(BINDIR)/hutch
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/hutch
+
+clean:
+	rm -rf hutch .demo tests/.cache
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
