@@ -36,7 +36,7 @@ func main() {
 		Before: setupLogging,
 		Commands: []*cli.Command{
 			createCommand, startCommand, stateCommand, killCommand, deleteCommand,
-			runCommand, listCommand, specCommand, featuresCommand,
+			runCommand, listCommand, specCommand, featuresCommand, execCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
@@ -56,11 +56,17 @@ func fatal(err error) {
 	if code, ok := err.(exitCode); ok {
 		os.Exit(int(code))
 	}
+	printError(err)
+	os.Exit(1)
+}
+
+// printError logs err (so --log FILE carries it for the engine) and prints
+// it on stderr when the log goes elsewhere.
+func printError(err error) {
 	logrus.WithFields(errs.Fields(err)).Error(err)
 	if logrus.StandardLogger().Out != os.Stderr {
 		fmt.Fprintln(os.Stderr, err)
 	}
-	os.Exit(1)
 }
 
 func setupLogging(ctx *cli.Context) error {

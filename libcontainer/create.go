@@ -22,7 +22,6 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
 	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
-	"github.com/hutch-runtime/hutch/libcontainer/exeseal"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
 	"github.com/hutch-runtime/hutch/libcontainer/initproc"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
@@ -183,41 +182,14 @@ func (p *initLauncher) start() error {
 	}
 	defer fifo.Close()
 
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	// The init socket follows the preserved fds, then the fifo handle.
+	cmd, parentSock, err := spawnInit(p.opts.PreserveFds, fifo)
 	if err != nil {
-		return fmt.Errorf("socketpair: %w", err)
+		return err
 	}
-	parentSock := os.NewFile(uintptr(fds[0]), "init-parent")
-	childSock := os.NewFile(uintptr(fds[1]), "init-child")
 	defer parentSock.Close()
-
-	exe, err := exeseal.Open()
-	if err != nil {
-		childSock.Close()
-		return fmt.Errorf("protect hutch binary: %w", err)
-	}
-	defer exe.Close()
-
-	cmd := &exec.Cmd{
-		Path:   "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
-		Args:   []string{"hutch", "init"},
-		Env:    []string{initproc.SyncEnv + "=" + strconv.Itoa(3+p.opts.PreserveFds)},
-		Stdin:  os.Stdin,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-	}
-	// Preserved fds keep their numbers; the init socket and fifo follow.
-	for i := 0; i < p.opts.PreserveFds; i++ {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
-	}
-	cmd.ExtraFiles = append(cmd.ExtraFiles, childSock, fifo)
-	p.fifoFd = 4 + p.opts.PreserveFds
-	if err := cmd.Start(); err != nil {
-		childSock.Close()
-		return fmt.Errorf("start container init: %w", err)
-	}
-	childSock.Close()
 	p.cmd = cmd
+	p.fifoFd = 4 + p.opts.PreserveFds
 
 	// Join the cgroup before the init does anything, so every process of
 	// the container (and the cgroup namespace it may create) starts there.

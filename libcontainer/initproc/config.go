@@ -34,4 +34,9 @@ type Config struct {
 	// rootfs is not visible in it, it is another container's: the container
 	// shares that filesystem view and no rootfs is set up.
 	JoinedMountNS bool `json:"joined_mountns,omitempty"`
+	// Exec: this is `hutch exec` joining a running container, whose
+	// namespaces the C constructor has entered: only Spec.Process applies,
+	// and the process runs at once (no fifo). The sync socket is
+	// close-on-exec, so the parent sees EOF once execve succeeded.
+	Exec bool `json:"exec,omitempty"`
 }

@@ -50,6 +50,9 @@ func run(sock *os.File) error {
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
+	if c.Exec {
+		return runExec(&c)
+	}
 	s := c.Spec
 	unix.CloseOnExec(c.FifoFd)
 	if _, err := unix.Setsid(); err != nil {
@@ -161,6 +164,34 @@ func run(sock *os.File) error {
 		if err := hooks.Run("startContainer", s.Hooks.StartContainer, &st); err != nil {
 			return err
 		}
+	}
+	if err := finalizeProcess(p); err != nil {
+		return err
+	}
+	if err := unix.Exec(path, p.Args, p.Env); err != nil {
+		return &os.PathError{Op: "exec", Path: p.Args[0], Err: err}
+	}
+	return errors.New("unreachable")
+}
+
+// runExec prepares and execs a process inside a running container.
+func runExec(c *Config) error {
+	p := c.Spec.Process
+	if err := rlimits.Apply(p.Rlimits); err != nil {
+		return err
+	}
+	if err := unix.Chdir(p.Cwd); err != nil {
+		return fmt.Errorf("process.cwd: chdir to %s: %w", p.Cwd, err)
+	}
+	if wd, err := unix.Getwd(); err != nil || !strings.HasPrefix(wd, "/") {
+		return fmt.Errorf("process.cwd: %s resolves outside the container root", p.Cwd)
+	}
+	path, err := lookPath(p.Args[0], p.Env)
+	if err != nil {
+		return err
+	}
+	if err := closeExtraFds(c.PreserveFds); err != nil {
+		return err
 	}
 	if err := finalizeProcess(p); err != nil {
 		return err

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/hutch-runtime/hutch/libcontainer"
+)
+
+var execCommand = &cli.Command{
+	Name:      "exec",
+	Usage:     "run a process inside a running container",
+	ArgsUsage: "<container-id> [command [args...]]",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "runtime-spec process JSON file (- for stdin)"},
+		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+		&cli.StringFlag{Name: "cwd", Usage: "working directory inside the container"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "add an environment variable"},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pty"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "uid[:gid]"},
+		&cli.Int64SliceFlag{Name: "additional-gids", Aliases: []string{"g"}, Usage: "additional gids"},
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "do not wait for the process"},
+		&cli.StringFlag{Name: "pid-file", Usage: "write the process's pid to this file"},
+		&cli.StringFlag{Name: "process-label", Usage: "SELinux label"},
+		&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile"},
+		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs"},
+		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability"},
+		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (from 3 on)"},
+	},
+	Action: func(ctx *cli.Context) error {
+		if ctx.NArg() < 1 {
+			return errors.New("exec: requires the container id")
+		}
+		id := ctx.Args().First()
+		store := stateStore(ctx)
+		p, err := execProcess(ctx, id)
+		if err != nil {
+			return err
+		}
+		code, err := libcontainer.Exec(store, libcontainer.ExecOpts{
+			ID: id, Process: p, PidFile: ctx.String("pid-file"),
+			Detach: ctx.Bool("detach"), PreserveFds: ctx.Int("preserve-fds"),
+		})
+		var ee *libcontainer.ExecError
+		if errors.As(err, &ee) {
+			// runc's status for a process that could not be started.
+			fatalWith(err, 255)
+		}
+		if err != nil {
+			return err
+		}
+		if code != 0 {
+			return exitCode(code)
+		}
+		return nil
+	},
+}
+
+// execProcess builds the process: from --process, or from the container's
+// own process with the command line and flags applied.
+func execProcess(ctx *cli.Context, id string) (*specs.Process, error) {
+	var p *specs.Process
+	if f := ctx.String("process"); f != "" {
+		var err error
+		if p, err = libcontainer.LoadProcess(f); err != nil {
+			return nil, err
+		}
+	} else {
+		if ctx.NArg() < 2 {
+			return nil, errors.New("exec: requires a command (or --process)")
+		}
+		c, err := libcontainer.Load(stateStore(ctx), id)
+		if err != nil {
+			return nil, err
+		}
+		s, err := c.Spec()
+		if err != nil {
+			return nil, fmt.Errorf("read the container's config: %w", err)
+		}
+		cp := *s.Process
+		p = &cp
+		p.Args = ctx.Args().Tail()
+		p.Terminal = ctx.Bool("tty")
+	}
+	if cwd := ctx.String("cwd"); cwd != "" {
+		p.Cwd = cwd
+	}
+	p.Env = append(p.Env, ctx.StringSlice("env")...)
+	if u := ctx.String("user"); u != "" {
+		uid, gid, hasGid := strings.Cut(u, ":")
+		n, err := strconv.ParseUint(uid, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("--user: %q is not uid[:gid]", u)
+		}
+		p.User.UID = uint32(n)
+		if hasGid {
+			g, err := strconv.ParseUint(gid, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("--user: %q is not uid[:gid]", u)
+			}
+			p.User.GID = uint32(g)
+		}
+	}
+	for _, g := range ctx.Int64Slice("additional-gids") {
+		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
+	}
+	if ctx.Bool("no-new-privs") {
+		p.NoNewPrivileges = true
+	}
+	if caps := ctx.StringSlice("cap"); len(caps) > 0 {
+		if p.Capabilities == nil {
+			p.Capabilities = &specs.LinuxCapabilities{}
+		}
+		c := p.Capabilities
+		c.Bounding = append(c.Bounding, caps...)
+		c.Effective = append(c.Effective, caps...)
+		c.Permitted = append(c.Permitted, caps...)
+		c.Ambient = append(c.Ambient, caps...)
+		c.Inheritable = append(c.Inheritable, caps...)
+	}
+	if ctx.Bool("tty") {
+		p.Terminal = true
+	}
+	if p.Terminal && ctx.String("console-socket") == "" {
+		return nil, errors.New("process.terminal: true requires --console-socket")
+	}
+	return p, nil
+}
+
+func fatalWith(err error, code int) {
+	printError(err)
+	os.Exit(code)
+}

@@ -1,0 +1,233 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
+	"github.com/hutch-runtime/hutch/libcontainer/initproc"
+	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
+	"github.com/hutch-runtime/hutch/libcontainer/state"
+	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
+)
+
+// ExecOpts are the inputs of `hutch exec`.
+type ExecOpts struct {
+	ID          string
+	Process     *specs.Process
+	PidFile     string
+	Detach      bool
+	PreserveFds int
+}
+
+// ExecError marks a failure to start the exec'd process (runc exits 255
+// then; engines map the message to 126/127).
+type ExecError struct{ Err error }
+
+func (e *ExecError) Error() string { return e.Err.Error() }
+func (e *ExecError) Unwrap() error { return e.Err }
+
+// Exec starts a process inside a running container: the init re-executes
+// hutch, whose C constructor joins every namespace of the container's init
+// (user first), then it joins the container's cgroup, switches to the
+// process's user and capabilities and execs. Without Detach it waits and
+// returns the process's exit status.
+func Exec(store state.Store, o ExecOpts) (int, error) {
+	p := o.Process
+	if p == nil || len(p.Args) == 0 {
+		return -1, errors.New("process.args: must not be empty")
+	}
+	if p.Cwd == "" {
+		p.Cwd = "/"
+	}
+	if !strings.HasPrefix(p.Cwd, "/") {
+		return -1, fmt.Errorf("process.cwd: must be an absolute path, got %q", p.Cwd)
+	}
+	if p.Terminal {
+		return -1, errors.New("process.terminal: exec with a terminal is not supported yet")
+	}
+	if err := capabilities.Validate(p.Capabilities); err != nil {
+		return -1, err
+	}
+	if err := rlimits.Validate(p.Rlimits); err != nil {
+		return -1, err
+	}
+	if !o.Detach {
+		if err := PrepareRun(); err != nil {
+			return -1, err
+		}
+	}
+	pid, err := startExec(store, o)
+	if err != nil {
+		return -1, err
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, pid); err != nil {
+			unix.Kill(pid, unix.SIGKILL)
+			return -1, err
+		}
+	}
+	if o.Detach {
+		return 0, nil
+	}
+	return Wait(&state.State{Pid: pid}), nil
+}
+
+func startExec(store state.Store, o ExecOpts) (int, error) {
+	lock, err := store.Lock(o.ID)
+	if err != nil {
+		return 0, err
+	}
+	defer lock.Close()
+	c, err := Load(store, o.ID)
+	if err != nil {
+		return 0, err
+	}
+	switch c.Status {
+	case state.Running, state.Created:
+	case state.Paused:
+		return 0, errors.New("cannot exec in a paused container")
+	default:
+		return 0, errors.New("cannot exec in a stopped container")
+	}
+	plan, err := joinPlan(c.State.Pid)
+	if err != nil {
+		return 0, err
+	}
+	cmd, sock, err := spawnInit(o.PreserveFds)
+	if err != nil {
+		return 0, err
+	}
+	defer sock.Close()
+	fail := func(err error) (int, error) {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		return 0, err
+	}
+	if m := c.cgroup(); m != nil {
+		if err := m.Apply(cmd.Process.Pid); err != nil {
+			return fail(fmt.Errorf("join the container's cgroup: %w", err))
+		}
+	}
+	if err := syncmsg.Send(sock, syncmsg.Bootstrap, plan); err != nil {
+		return fail(fmt.Errorf("send bootstrap to init: %w", err))
+	}
+	payload, err := syncmsg.Expect(sock, syncmsg.Pid)
+	if err != nil {
+		return fail(execFailure(err))
+	}
+	pid, err := strconv.Atoi(string(payload))
+	if err != nil {
+		return fail(fmt.Errorf("bad exec pid %q", payload))
+	}
+	if pid != cmd.Process.Pid {
+		cmd.Wait() // the intermediate that forked into the pid namespace
+	}
+	cfg, err := json.Marshal(&initproc.Config{
+		ID: o.ID, Exec: true, PreserveFds: o.PreserveFds,
+		Spec: &specs.Spec{Process: o.Process},
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if err := syncmsg.Send(sock, syncmsg.Config, cfg); err != nil {
+		return fail(err)
+	}
+	// The socket is close-on-exec in the child: EOF means execve worked.
+	typ, msg, err := syncmsg.Recv(sock)
+	switch {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		unix.Kill(pid, unix.SIGKILL)
+		return fail(err)
+	case typ == syncmsg.Error:
+		return fail(&ExecError{syncmsg.RemoteError(msg)})
+	default:
+		unix.Kill(pid, unix.SIGKILL)
+		return fail(fmt.Errorf("unexpected message %q from exec init", typ))
+	}
+	if pid == cmd.Process.Pid {
+		cmd.Process.Release()
+	}
+	return pid, nil
+}
+
+func execFailure(err error) error {
+	var re syncmsg.RemoteError
+	if errors.As(err, &re) {
+		return &ExecError{err}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("exec init exited while joining the container's namespaces")
+	}
+	return err
+}
+
+// nsFiles maps runtime-spec namespace types to /proc/PID/ns entries, user
+// first: its capabilities are needed to join the others.
+var nsFiles = []struct {
+	typ  specs.LinuxNamespaceType
+	file string
+}{
+	{specs.UserNamespace, "user"}, {specs.MountNamespace, "mnt"}, {specs.PIDNamespace, "pid"},
+	{specs.NetworkNamespace, "net"}, {specs.IPCNamespace, "ipc"}, {specs.UTSNamespace, "uts"},
+	{specs.CgroupNamespace, "cgroup"}, {specs.TimeNamespace, "time"},
+}
+
+// joinPlan joins every namespace of pid that differs from ours (setns into
+// the namespace one is already in is refused for user namespaces).
+func joinPlan(pid int) ([]byte, error) {
+	var b strings.Builder
+	fork := false
+	for _, n := range nsFiles {
+		theirs := fmt.Sprintf("/proc/%d/ns/%s", pid, n.file)
+		var st, self unix.Stat_t
+		if err := unix.Stat(theirs, &st); err != nil {
+			if errors.Is(err, unix.ENOENT) && n.typ == specs.TimeNamespace {
+				continue // kernel without time namespaces
+			}
+			return nil, fmt.Errorf("container init %d: %w", pid, err)
+		}
+		if err := unix.Stat("/proc/self/ns/"+n.file, &self); err == nil && self.Ino == st.Ino && self.Dev == st.Dev {
+			continue
+		}
+		fmt.Fprintf(&b, "join %s %s\n", n.typ, theirs)
+		if n.typ == specs.PIDNamespace || n.typ == specs.TimeNamespace {
+			fork = true
+		}
+	}
+	b.WriteString("clone 0x0\n")
+	if fork {
+		b.WriteString("fork\n")
+	}
+	return []byte(b.String()), nil
+}
+
+// LoadProcess reads a bare runtime-spec process object (exec --process).
+func LoadProcess(path string) (*specs.Process, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--process: %w", err)
+	}
+	p := &specs.Process{}
+	if err := json.Unmarshal(data, p); err != nil {
+		return nil, fmt.Errorf("--process %s: %w", path, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# hutch exec: a process joins every namespace and the cgroup of a running
+# container and sees the container's view.
+
+load helpers
+
+setup() {
+	hutch_setup
+}
+
+teardown() {
+	hutch_teardown
+}
+
+start_container() {
+	set_args /bin/sh -c 'echo ready; exec sleep 1000'
+	hutch_start_bg "$1"
+}
+
+@test "exec sees the container's hostname, pid namespace and root" {
+	update_config '.hostname = "exec-host"'
+	start_container ex
+	run hutch exec ex sh -c 'hostname; cat /proc/1/cmdline | tr "\0" " "; echo; awk "\$5 == \"/\" {print \$4}" /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = exec-host ]
+	# pid 1 of the exec'd process's pid namespace is the container's process.
+	[ "${lines[1]}" = "sleep 1000 " ]
+	# Its root is the bundle's rootfs (the mount's root within its filesystem).
+	[ "${lines[2]}" = "$(readlink -f "$ROOTFS")" ]
+}
+
+@test "exec joins the container's namespaces and cgroup" {
+	start_container ex
+	pid=$(ct_pid ex)
+	hutch exec -d --pid-file "$TESTDIR/exec.pid" ex sleep 100
+	epid=$(cat "$TESTDIR/exec.pid")
+	for ns in mnt pid net ipc uts; do
+		[ "$(readlink /proc/$epid/ns/$ns)" = "$(readlink /proc/$pid/ns/$ns)" ]
+	done
+	grep -qx "$epid" /sys/fs/cgroup/memory/hutch/ex/cgroup.procs
+}
+
+@test "exec returns the process's exit status" {
+	start_container ex
+	run hutch exec ex sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+	run hutch exec ex true
+	[ "$status" -eq 0 ]
+}
+
+@test "exec of a missing command uses runc's wording and exits 255" {
+	start_container ex
+	run hutch exec ex nosuch
+	[ "$status" -eq 255 ]
+	[[ "$output" == *nosuch*'executable file not found in $PATH'* ]]
+	run hutch exec ex /etc/passwd
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"permission denied"* ]]
+}
+
+@test "exec --user, --cwd and --env" {
+	start_container ex
+	run hutch exec --user 1000:1000 --cwd /tmp --env FOO=bar ex sh -c 'id -u; id -g; pwd; echo $FOO'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1000 ]
+	[ "${lines[1]}" = 1000 ]
+	[ "${lines[2]}" = /tmp ]
+	[ "${lines[3]}" = bar ]
+}
+
+@test "exec --process reads a bare process object" {
+	start_container ex
+	cat >"$TESTDIR/process.json" <<-'JSON'
+	{"args": ["/bin/sh", "-c", "echo from-process-file $X"], "env": ["X=1", "PATH=/bin"], "cwd": "/", "user": {"uid": 0, "gid": 0}}
+	JSON
+	run hutch exec --process "$TESTDIR/process.json" ex
+	[ "$status" -eq 0 ]
+	[ "$output" = "from-process-file 1" ]
+}
+
+@test "exec gets only fds 0-2" {
+	start_container ex
+	exec 7<"$TESTDIR"
+	run hutch exec ex ls /proc/self/fd
+	exec 7<&-
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | tr '\n' ' ')" = "0 1 2 3 " ]
+}
+
+@test "exec into a container with a user namespace runs as the mapped root" {
+	update_config '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	start_container ex
+	hutch exec -d --pid-file "$TESTDIR/exec.pid" ex sleep 100
+	epid=$(cat "$TESTDIR/exec.pid")
+	[ "$(awk '/^Uid:/ {print $2}' /proc/$epid/status)" = 100000 ]
+	run hutch exec ex sh -c 'id -u; cat /proc/self/uid_map'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ]
+	[ "$(echo "${lines[1]}" | tr -s ' ' | sed 's/^ //')" = "0 100000 65536" ]
+}
+
+@test "exec into a stopped container fails" {
+	set_args true
+	hutch_start_bg ex
+	wait_status ex stopped
+	run hutch exec ex true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *stopped* ]]
+}
