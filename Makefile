@@ -16,7 +16,7 @@ DEPS_PKGS := bats jq busybox-static uidmap
 
 .NOTPARALLEL:
 
-.PHONY: all build test unit integration demo deps install uninstall clean fmt vet
+.PHONY: all build test unit integration recvtty demo deps install uninstall clean fmt vet
 
 all: build
 
@@ -40,8 +40,12 @@ test: deps build vet unit integration
 unit:
 	$(GO) test ./...
 
-integration: build
+integration: build recvtty
 	$(BATS) $(BATSFLAGS) tests/integration
+
+# recvtty: the console socket used by the terminal tests.
+recvtty:
+	$(GO) build -o tests/.cache/recvtty ./tests/cmd/recvtty
 
 # demo: a busybox container that greets from inside.
 demo: build

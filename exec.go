@@ -44,7 +44,7 @@ var execCommand = &cli.Command{
 			return err
 		}
 		code, err := libcontainer.Exec(store, libcontainer.ExecOpts{
-			ID: id, Process: p, PidFile: ctx.String("pid-file"),
+			ID: id, Process: p, PidFile: ctx.String("pid-file"), ConsoleSocket: ctx.String("console-socket"),
 			Detach: ctx.Bool("detach"), PreserveFds: ctx.Int("preserve-fds"),
 		})
 		var ee *libcontainer.ExecError

@@ -21,6 +21,7 @@ import (
 
 	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
 	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
+	"github.com/hutch-runtime/hutch/libcontainer/console"
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
 	"github.com/hutch-runtime/hutch/libcontainer/initproc"
@@ -150,11 +151,12 @@ type initLauncher struct {
 	opts           CreateOpts
 	bundle, rootfs string
 
-	cmd     *exec.Cmd
-	fifoFd  int
-	initPid int
-	cgroup  cgroups.Manager
-	st      *state.State
+	cmd       *exec.Cmd
+	fifoFd    int
+	consoleFd int
+	initPid   int
+	cgroup    cgroups.Manager
+	st        *state.State
 }
 
 func (p *initLauncher) start() error {
@@ -182,8 +184,19 @@ func (p *initLauncher) start() error {
 	}
 	defer fifo.Close()
 
-	// The init socket follows the preserved fds, then the fifo handle.
-	cmd, parentSock, err := spawnInit(p.opts.PreserveFds, fifo)
+	// The init socket follows the preserved fds, then the fifo handle and
+	// the console socket connection.
+	extra := []*os.File{fifo}
+	if s.Process.Terminal {
+		con, err := console.Connect(p.opts.ConsoleSocket)
+		if err != nil {
+			return err
+		}
+		defer con.Close()
+		extra = append(extra, con)
+		p.consoleFd = 5 + p.opts.PreserveFds
+	}
+	cmd, parentSock, err := spawnInit(p.opts.PreserveFds, extra...)
 	if err != nil {
 		return err
 	}
@@ -272,7 +285,7 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 		NoPivot: p.opts.NoPivot, InUserNS: userOK,
 		NewNetNS:    newNS(s, specs.NetworkNamespace),
 		NewCgroupNS: newNS(s, specs.CgroupNamespace), NewUTSNS: newNS(s, specs.UTSNamespace),
-		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd,
+		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd, ConsoleFd: p.consoleFd,
 	}
 	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
 		c.JoinedMountNS = true

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
+	"github.com/hutch-runtime/hutch/libcontainer/console"
 	"github.com/hutch-runtime/hutch/libcontainer/initproc"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
@@ -21,11 +22,12 @@ import (
 
 // ExecOpts are the inputs of `hutch exec`.
 type ExecOpts struct {
-	ID          string
-	Process     *specs.Process
-	PidFile     string
-	Detach      bool
-	PreserveFds int
+	ID            string
+	Process       *specs.Process
+	PidFile       string
+	ConsoleSocket string
+	Detach        bool
+	PreserveFds   int
 }
 
 // ExecError marks a failure to start the exec'd process (runc exits 255
@@ -51,8 +53,8 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 	if !strings.HasPrefix(p.Cwd, "/") {
 		return -1, fmt.Errorf("process.cwd: must be an absolute path, got %q", p.Cwd)
 	}
-	if p.Terminal {
-		return -1, errors.New("process.terminal: exec with a terminal is not supported yet")
+	if p.Terminal && o.ConsoleSocket == "" {
+		return -1, errors.New("process.terminal: true requires --console-socket")
 	}
 	if err := capabilities.Validate(p.Capabilities); err != nil {
 		return -1, err
@@ -102,7 +104,18 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	cmd, sock, err := spawnInit(o.PreserveFds)
+	var extra []*os.File
+	consoleFd := 0
+	if o.Process.Terminal {
+		con, err := console.Connect(o.ConsoleSocket)
+		if err != nil {
+			return 0, err
+		}
+		defer con.Close()
+		extra = append(extra, con)
+		consoleFd = 4 + o.PreserveFds
+	}
+	cmd, sock, err := spawnInit(o.PreserveFds, extra...)
 	if err != nil {
 		return 0, err
 	}
@@ -134,7 +147,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		cmd.Wait() // the intermediate that forked into the pid namespace
 	}
 	cfg, err := json.Marshal(&initproc.Config{
-		ID: o.ID, Exec: true, PreserveFds: o.PreserveFds,
+		ID: o.ID, Exec: true, PreserveFds: o.PreserveFds, ConsoleFd: consoleFd,
 		Spec: &specs.Spec{Process: o.Process},
 	})
 	if err != nil {

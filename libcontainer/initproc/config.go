@@ -39,4 +39,7 @@ type Config struct {
 	// and the process runs at once (no fifo). The sync socket is
 	// close-on-exec, so the parent sees EOF once execve succeeded.
 	Exec bool `json:"exec,omitempty"`
+	// ConsoleFd, if set, is a connection to --console-socket: the init
+	// makes a pty, sends the master there and uses the slave as stdio.
+	ConsoleFd int `json:"console_fd,omitempty"`
 }

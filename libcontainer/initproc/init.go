@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
+	"github.com/hutch-runtime/hutch/libcontainer/console"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
 	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
@@ -122,6 +123,11 @@ func run(sock *os.File) error {
 		}
 	}
 	p := s.Process
+	if c.ConsoleFd > 0 {
+		if err := setupTerminal(c.ConsoleFd, p.ConsoleSize); err != nil {
+			return err
+		}
+	}
 	if p.OOMScoreAdj != nil {
 		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*p.OOMScoreAdj)), 0); err != nil {
 			return fmt.Errorf("process.oomScoreAdj: %w", err)
@@ -177,6 +183,15 @@ func run(sock *os.File) error {
 // runExec prepares and execs a process inside a running container.
 func runExec(c *Config) error {
 	p := c.Spec.Process
+	if c.ConsoleFd > 0 {
+		// A terminal needs a session of its own to be the controlling tty.
+		if _, err := unix.Setsid(); err != nil {
+			return fmt.Errorf("setsid: %w", err)
+		}
+		if err := setupTerminal(c.ConsoleFd, p.ConsoleSize); err != nil {
+			return err
+		}
+	}
 	if err := rlimits.Apply(p.Rlimits); err != nil {
 		return err
 	}
@@ -200,6 +215,28 @@ func runExec(c *Config) error {
 		return &os.PathError{Op: "exec", Path: p.Args[0], Err: err}
 	}
 	return errors.New("unreachable")
+}
+
+// setupTerminal makes a pty inside the container (its devpts), sends the
+// master to the console socket the parent connected, and makes the slave
+// the process's stdio and controlling terminal.
+func setupTerminal(fd int, size *specs.Box) error {
+	sock := os.NewFile(uintptr(fd), "console-socket")
+	defer sock.Close()
+	master, slave, err := console.OpenPty()
+	if err != nil {
+		return fmt.Errorf("process.terminal: %w", err)
+	}
+	defer slave.Close()
+	err = console.SendMaster(sock, master)
+	master.Close()
+	if err != nil {
+		return fmt.Errorf("--console-socket: %w", err)
+	}
+	if err := console.SetupSlave(slave, size); err != nil {
+		return fmt.Errorf("process.terminal: %w", err)
+	}
+	return nil
 }
 
 // setupCwd changes into process.cwd inside the new root, creating it like
