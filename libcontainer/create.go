@@ -25,6 +25,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
 	"github.com/hutch-runtime/hutch/libcontainer/initproc"
+	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
 	"github.com/hutch-runtime/hutch/libcontainer/spec"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
@@ -116,6 +117,9 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 		logrus.Warnf("process.capabilities.ambient: %v not in both permitted and inheritable; the kernel cannot raise them, left out", un)
 	}
 	if err := rlimits.Validate(s.Process.Rlimits); err != nil {
+		return err
+	}
+	if err := procattr.Validate(s); err != nil {
 		return err
 	}
 	if err := hooks.Validate(s.Hooks); err != nil {

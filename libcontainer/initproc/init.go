@@ -15,6 +15,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
 	"github.com/hutch-runtime/hutch/libcontainer/console"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
+	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
 	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
 	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
@@ -56,6 +57,9 @@ func run(sock *os.File) error {
 	}
 	s := c.Spec
 	unix.CloseOnExec(c.FifoFd)
+	if err := procattr.ApplyInitialAffinity(s.Process); err != nil {
+		return err
+	}
 	if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("setsid: %w", err)
 	}
@@ -171,6 +175,9 @@ func run(sock *os.File) error {
 			return err
 		}
 	}
+	if err := procattr.Apply(s); err != nil {
+		return err
+	}
 	if err := finalizeProcess(p); err != nil {
 		return err
 	}
@@ -183,6 +190,9 @@ func run(sock *os.File) error {
 // runExec prepares and execs a process inside a running container.
 func runExec(c *Config) error {
 	p := c.Spec.Process
+	if err := procattr.ApplyInitialAffinity(p); err != nil {
+		return err
+	}
 	if c.ConsoleFd > 0 {
 		// A terminal needs a session of its own to be the controlling tty.
 		if _, err := unix.Setsid(); err != nil {
@@ -206,6 +216,9 @@ func runExec(c *Config) error {
 		return err
 	}
 	if err := closeExtraFds(c.PreserveFds); err != nil {
+		return err
+	}
+	if err := procattr.ApplyProcess(p); err != nil {
 		return err
 	}
 	if err := finalizeProcess(p); err != nil {
