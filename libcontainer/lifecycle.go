@@ -120,24 +120,34 @@ func Start(store state.Store, id string) error {
 }
 
 // releaseFifo opens the exec fifo for reading, which unblocks the init's
-// open for writing, and waits for its byte. Non-blocking, so that an init
-// that died meanwhile is noticed instead of hanging forever.
+// open for writing, waits for its byte, then for EOF: the init keeps the
+// write end open until its execve closes it, so EOF means the container
+// process runs. Non-blocking, so that an init that died meanwhile is
+// noticed instead of hanging forever.
 func releaseFifo(path string, st *state.State) error {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo %s: %w", path, err)
 	}
 	defer unix.Close(fd)
-	buf := make([]byte, 1)
+	buf := make([]byte, 16)
+	got := false
 	for {
 		n, err := unix.Read(fd, buf)
-		if n == 1 {
-			return nil
+		if n > 0 {
+			got = true
+			continue
+		}
+		if n == 0 && err == nil && got {
+			return nil // EOF after the byte: execve happened (or the init died after it)
 		}
 		if err != nil && err != unix.EAGAIN && err != unix.EINTR {
 			return fmt.Errorf("read exec fifo: %w", err)
 		}
 		if !st.Alive() {
+			if got {
+				return nil
+			}
 			return errors.New("container init exited before it could start the process")
 		}
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}

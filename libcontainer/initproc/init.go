@@ -165,7 +165,8 @@ func run(sock *os.File) error {
 	if _, err := fifo.Write([]byte("0")); err != nil {
 		return fmt.Errorf("write exec fifo: %w", err)
 	}
-	fifo.Close()
+	// The write end stays open (close-on-exec): `start` reads until EOF, so
+	// it returns, and runs poststart hooks, only once execve happened.
 	unix.Close(c.FifoFd)
 
 	// The user program has not run yet: still "created" for these hooks.
