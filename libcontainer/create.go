@@ -374,16 +374,14 @@ func (p *initLauncher) setupCgroup(pid int) error {
 	if p.opts.SystemdCgroup {
 		newManager = cgroups.NewSystemd
 	}
+	// The cgroups package names linux.cgroupsPath in its errors.
 	m, err := newManager(path, p.opts.ID)
 	if err != nil {
-		if p.opts.SystemdCgroup {
-			return err
-		}
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
+		return err
 	}
 	p.cgroup = m
 	if err := m.Apply(pid); err != nil {
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
+		return err
 	}
 	res := &specs.LinuxResources{}
 	if p.spec.Linux != nil && p.spec.Linux.Resources != nil {
