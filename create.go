@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"strconv"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/hutch-runtime/hutch/libcontainer"
@@ -31,8 +34,14 @@ var createCommand = &cli.Command{
 }
 
 func createOpts(ctx *cli.Context, id string) libcontainer.CreateOpts {
+	// Socket activation: LISTEN_FDS counts only when LISTEN_PID is us.
+	listen := 0
+	if os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid()) {
+		listen, _ = strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	}
 	return libcontainer.CreateOpts{
-		ID: id, Bundle: ctx.String("bundle"), PidFile: ctx.String("pid-file"),
+		ListenFds: listen,
+		ID:        id, Bundle: ctx.String("bundle"), PidFile: ctx.String("pid-file"),
 		ConsoleSocket: ctx.String("console-socket"), NoPivot: ctx.Bool("no-pivot"),
 		PreserveFds: ctx.Int("preserve-fds"), SystemdCgroup: ctx.Bool("systemd-cgroup"),
 	}

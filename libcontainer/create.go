@@ -25,6 +25,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
 	"github.com/hutch-runtime/hutch/libcontainer/initproc"
+	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
 	"github.com/hutch-runtime/hutch/libcontainer/spec"
@@ -43,6 +44,10 @@ type CreateOpts struct {
 	NoPivot       bool
 	PreserveFds   int
 	SystemdCgroup bool // --systemd-cgroup
+	// ListenFds is systemd socket activation's LISTEN_FDS of the caller:
+	// those fds (from 3 on) go to the container ahead of --preserve-fds,
+	// which then count from 3+ListenFds, as in runc.
+	ListenFds int
 }
 
 // Create validates the bundle, starts the container init in its namespaces
@@ -62,6 +67,10 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	}
 	if err := validate(s, bundle, o); err != nil {
 		return nil, err
+	}
+	if o.ListenFds > 0 {
+		s.Process.Env = append(s.Process.Env, "LISTEN_FDS="+strconv.Itoa(o.ListenFds), "LISTEN_PID=1")
+		o.PreserveFds += o.ListenFds
 	}
 	rootfsPath, err := spec.RootfsPath(s, bundle)
 	if err != nil {
@@ -113,6 +122,9 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 	if err := capabilities.Validate(s.Process.Capabilities); err != nil {
 		return err
 	}
+	if err := capabilities.CheckHost(s.Process.Capabilities); err != nil {
+		return err
+	}
 	if un := capabilities.UnraisableAmbient(s.Process.Capabilities); len(un) > 0 {
 		logrus.Warnf("process.capabilities.ambient: %v not in both permitted and inheritable; the kernel cannot raise them, left out", un)
 	}
@@ -120,6 +132,9 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 		return err
 	}
 	if err := procattr.Validate(s); err != nil {
+		return err
+	}
+	if err := lsm.Validate(s.Process); err != nil {
 		return err
 	}
 	if err := hooks.Validate(s.Hooks); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
 	"github.com/hutch-runtime/hutch/libcontainer/console"
 	"github.com/hutch-runtime/hutch/libcontainer/initproc"
+	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
@@ -60,10 +61,16 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 	if err := capabilities.Validate(p.Capabilities); err != nil {
 		return -1, err
 	}
+	if err := capabilities.CheckHost(p.Capabilities); err != nil {
+		return -1, err
+	}
 	if err := rlimits.Validate(p.Rlimits); err != nil {
 		return -1, err
 	}
 	if err := procattr.ValidateProcess(p); err != nil {
+		return -1, err
+	}
+	if err := lsm.Validate(p); err != nil {
 		return -1, err
 	}
 	if !o.Detach {

@@ -70,3 +70,34 @@ func UnraisableAmbient(c *specs.LinuxCapabilities) []string {
 	}
 	return names(s.ambient &^ (s.permitted & s.inheritable))
 }
+
+// CheckHost refuses capabilities that the caller's bounding set lacks: no
+// process hutch starts can gain them (a new user namespace does not widen
+// the bounding set), so the container would fail at start, after create
+// had reported success. Called by the parent before anything is created.
+func CheckHost(c *specs.LinuxCapabilities) error {
+	if c == nil {
+		return nil
+	}
+	s, err := parse(c, LastCap())
+	if err != nil {
+		return err
+	}
+	bnd, err := boundingMask()
+	if err != nil {
+		return fmt.Errorf("process.capabilities: reading the bounding set: %w", err)
+	}
+	for _, f := range []struct {
+		field string
+		set   uint64
+	}{
+		{"process.capabilities.bounding", s.bounding}, {"process.capabilities.effective", s.effective},
+		{"process.capabilities.permitted", s.permitted}, {"process.capabilities.inheritable", s.inheritable},
+		{"process.capabilities.ambient", s.ambient},
+	} {
+		if miss := f.set &^ bnd; miss != 0 {
+			return fmt.Errorf("%s: %s is not available on this host (not in hutch's bounding set)", f.field, names(miss)[0])
+		}
+	}
+	return nil
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
 	"github.com/hutch-runtime/hutch/libcontainer/console"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
+	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
 	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
@@ -37,7 +38,9 @@ func Main() {
 	err = run(sock)
 	// run returns only on failure; before `ready` the parent reports the
 	// error, afterwards nobody listens on the socket but stderr.
-	if err := syncmsg.Send(sock, syncmsg.Error, []byte(err.Error())); err != nil {
+	if serr := syncmsg.Send(sock, syncmsg.Error, []byte(err.Error())); serr != nil {
+		// After ready the parent is gone: the container's stderr is
+		// the only place left to report to.
 		fmt.Fprintf(os.Stderr, "hutch init: %v\n", err)
 	}
 	os.Exit(1)
@@ -284,6 +287,11 @@ func closeExtraFds(preserve int) error {
 // finalizeProcess switches to the configured user and applies the
 // capability sets and no_new_privs on this thread, right before execve.
 func finalizeProcess(p *specs.Process) error {
+	// The LSM attributes take effect at execve; writing them needs the
+	// privileges the init still has here.
+	if err := lsm.Apply(p); err != nil {
+		return err
+	}
 	if err := capabilities.DropBounding(p.Capabilities); err != nil {
 		return err
 	}
