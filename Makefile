@@ -16,7 +16,7 @@ DEPS_PKGS := bats jq busybox-static uidmap
 
 .NOTPARALLEL:
 
-.PHONY: all build test unit integration recvtty demo deps install uninstall clean fmt vet
+.PHONY: all build test unit integration testtools demo deps install uninstall clean fmt vet
 
 all: build
 
@@ -40,12 +40,14 @@ test: deps build vet unit integration
 unit:
 	$(GO) test ./...
 
-integration: build recvtty
+integration: build testtools
 	$(BATS) $(BATSFLAGS) tests/integration
 
-# recvtty: the console socket used by the terminal tests.
-recvtty:
+# testtools: the console socket of the terminal tests (recvtty) and the
+# static sd_notify stand-in copied into containers (sdnotify).
+testtools:
 	$(GO) build -o tests/.cache/recvtty ./tests/cmd/recvtty
+	CGO_ENABLED=0 $(GO) build -o tests/.cache/sdnotify ./tests/cmd/sdnotify
 
 # demo: a busybox container that greets from inside.
 demo: build

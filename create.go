@@ -40,8 +40,8 @@ func createOpts(ctx *cli.Context, id string) libcontainer.CreateOpts {
 		listen, _ = strconv.Atoi(os.Getenv("LISTEN_FDS"))
 	}
 	return libcontainer.CreateOpts{
-		ListenFds: listen,
-		ID:        id, Bundle: ctx.String("bundle"), PidFile: ctx.String("pid-file"),
+		ListenFds: listen, NotifySocket: os.Getenv("NOTIFY_SOCKET"),
+		ID: id, Bundle: ctx.String("bundle"), PidFile: ctx.String("pid-file"),
 		ConsoleSocket: ctx.String("console-socket"), NoPivot: ctx.Bool("no-pivot"),
 		PreserveFds: ctx.Int("preserve-fds"), SystemdCgroup: ctx.Bool("systemd-cgroup"),
 	}

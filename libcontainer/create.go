@@ -44,6 +44,8 @@ type CreateOpts struct {
 	NoPivot       bool
 	PreserveFds   int
 	SystemdCgroup bool // --systemd-cgroup
+	// NotifySocket is the caller's NOTIFY_SOCKET, proxied for the container.
+	NotifySocket string
 	// ListenFds is systemd socket activation's LISTEN_FDS of the caller:
 	// those fds (from 3 on) go to the container ahead of --preserve-fds,
 	// which then count from 3+ListenFds, as in runc.
@@ -97,6 +99,11 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 			p.abort()
 		}
 	}()
+	if o.NotifySocket != "" {
+		if err := setupNotify(dir, s); err != nil {
+			return nil, err
+		}
+	}
 	if err := p.start(); err != nil {
 		return nil, errs.New("create", "", "", err)
 	}
@@ -325,7 +332,7 @@ func (p *initLauncher) finish() error {
 	st := &state.State{
 		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Pid: p.initPid, StartTime: start,
 		Created: time.Now().UTC(), Owner: owner(), Annotations: p.spec.Annotations,
-		Rootless: os.Geteuid() != 0,
+		Rootless: os.Geteuid() != 0, NotifySocket: p.opts.NotifySocket,
 	}
 	if p.cgroup != nil {
 		st.CgroupPaths = p.cgroup.Paths()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -103,11 +104,25 @@ func Start(store state.Store, id string) error {
 	default:
 		return fmt.Errorf("cannot start an already %s container", c.Status)
 	}
+	var notify *net.UnixConn
+	if c.State.NotifySocket != "" {
+		if notify, err = listenNotify(store, id); err != nil {
+			return err
+		}
+	}
 	fifoPath := filepath.Join(store.Dir(id), state.FifoFile)
 	if err := releaseFifo(fifoPath, c.State); err != nil {
+		if notify != nil {
+			notify.Close()
+		}
 		return err
 	}
 	os.Remove(fifoPath)
+	if notify != nil {
+		if err := forwardReady(notify, c.State.NotifySocket, c.State); err != nil {
+			logrus.Warn(err)
+		}
+	}
 	s, err := c.Spec()
 	if err == nil && s.Hooks != nil {
 		st := c.OCI().State

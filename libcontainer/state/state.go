@@ -53,8 +53,9 @@ type State struct {
 	CgroupPaths   map[string]string `json:"cgroup_paths,omitempty"`
 	CgroupCreated []string          `json:"cgroup_created,omitempty"`
 	Rootless      bool              `json:"rootless,omitempty"`
-	// Namespaces of the init, as /proc paths are useless once it exits.
-	Namespaces map[string]string `json:"namespaces,omitempty"`
+	// NotifySocket is the caller's NOTIFY_SOCKET, which start forwards
+	// the container's READY=1 to.
+	NotifySocket string `json:"notify_socket,omitempty"`
 }
 
 // Store is the state root (--root), e.g. /run/hutch.

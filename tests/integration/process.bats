@@ -179,3 +179,21 @@ capmask() { # capmask CAP_NAME... -> the 16-hex-digit mask /proc shows
 	[ "${lines[1]}" = activated ]
 	[ "${lines[2]}" = "0 1 2 3 4 " ]
 }
+
+@test "NOTIFY_SOCKET: READY=1 from the container reaches the caller with MAINPID" {
+	SDNOTIFY=$REPO/tests/.cache/sdnotify
+	[ -x "$SDNOTIFY" ] || fail "no $SDNOTIFY (make testtools)"
+	cp "$SDNOTIFY" "$ROOTFS/bin/sdnotify"
+	"$SDNOTIFY" listen "$TESTDIR/host.sock" "$TESTDIR/listening" >"$TESTDIR/notified" &
+	lpid=$!
+	for _ in $(seq 50); do [ -e "$TESTDIR/listening" ] && break; sleep 0.1; done
+	set_args /bin/sh -c 'sdnotify send READY=1 && exec sleep 1000'
+	NOTIFY_SOCKET=$TESTDIR/host.sock hutch create --bundle "$BUNDLE" ct </dev/null >/dev/null 2>&1
+	# start returns once the container said READY=1.
+	NOTIFY_SOCKET=$TESTDIR/host.sock hutch start ct
+	wait "$lpid"
+	pid=$(ct_pid ct)
+	run cat "$TESTDIR/notified"
+	[ "${lines[0]}" = READY=1 ]
+	[ "${lines[1]}" = "MAINPID=$pid" ]
+}

@@ -7,7 +7,7 @@ load helpers
 RECVTTY=$REPO/tests/.cache/recvtty
 
 setup() {
-	[ -x "$RECVTTY" ] || fail "no $RECVTTY (make recvtty)"
+	[ -x "$RECVTTY" ] || fail "no $RECVTTY (make testtools)"
 	hutch_setup
 	SOCK=$TESTDIR/console.sock
 }
