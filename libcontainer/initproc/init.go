@@ -179,6 +179,14 @@ func run(sock *os.File) error {
 			return err
 		}
 	}
+	return execve(s, path)
+}
+
+// execve applies the per-thread attributes, the user, capabilities,
+// no_new_privs and seccomp on this thread and executes the process; it
+// returns only on failure.
+func execve(s *specs.Spec, path string) error {
+	p := s.Process
 	if err := procattr.Apply(s); err != nil {
 		return err
 	}
@@ -209,11 +217,8 @@ func runExec(c *Config) error {
 	if err := rlimits.Apply(p.Rlimits); err != nil {
 		return err
 	}
-	if err := unix.Chdir(p.Cwd); err != nil {
-		return fmt.Errorf("process.cwd: chdir to %s: %w", p.Cwd, err)
-	}
-	if wd, err := unix.Getwd(); err != nil || !strings.HasPrefix(wd, "/") {
-		return fmt.Errorf("process.cwd: %s resolves outside the container root", p.Cwd)
+	if err := enterCwd(p.Cwd); err != nil {
+		return err
 	}
 	path, err := lookPath(p.Args[0], p.Env)
 	if err != nil {
@@ -222,16 +227,7 @@ func runExec(c *Config) error {
 	if err := closeExtraFds(c.PreserveFds); err != nil {
 		return err
 	}
-	if err := procattr.ApplyProcess(p); err != nil {
-		return err
-	}
-	if err := finalizeProcess(p); err != nil {
-		return err
-	}
-	if err := unix.Exec(path, p.Args, p.Env); err != nil {
-		return &os.PathError{Op: "exec", Path: p.Args[0], Err: err}
-	}
-	return errors.New("unreachable")
+	return execve(c.Spec, path)
 }
 
 // setupTerminal makes a pty inside the container (its devpts), sends the
@@ -263,11 +259,15 @@ func setupCwd(cwd string) error {
 	if err := os.MkdirAll(cwd, 0o755); err != nil {
 		return fmt.Errorf("process.cwd: create %s: %w", cwd, err)
 	}
+	return enterCwd(cwd)
+}
+
+// enterCwd changes into cwd and checks the result is below the root.
+func enterCwd(cwd string) error {
 	if err := unix.Chdir(cwd); err != nil {
 		return fmt.Errorf("process.cwd: chdir to %s: %w", cwd, err)
 	}
-	wd, err := unix.Getwd()
-	if err != nil || !strings.HasPrefix(wd, "/") {
+	if wd, err := unix.Getwd(); err != nil || !strings.HasPrefix(wd, "/") {
 		return fmt.Errorf("process.cwd: %s resolves outside the container root", cwd)
 	}
 	return nil
