@@ -1,0 +1,120 @@
+package seccomp
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"unsafe"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Apply installs the filter for s on the calling thread (on all threads of
+// the process with SECCOMP_FILTER_FLAG_TSYNC). The caller must have locked
+// the goroutine to its OS thread and, unless it has CAP_SYS_ADMIN, set
+// no_new_privs. If s uses SCMP_ACT_NOTIFY the listener fd is returned.
+func Apply(s *specs.LinuxSeccomp) (*os.File, error) {
+	if s == nil {
+		return nil, nil
+	}
+	f, err := Compile(s)
+	if err != nil {
+		return nil, err
+	}
+	return f.Install()
+}
+
+// Install loads a compiled filter; see Apply.
+func (f *Filter) Install() (*os.File, error) {
+	if len(f.Program) == 0 || len(f.Program) > maxInsns {
+		return nil, fmt.Errorf("seccomp: filter has %d instructions, want 1 to %d", len(f.Program), maxInsns)
+	}
+	if err := checkActions(f.Program); err != nil {
+		return nil, err
+	}
+	prog := unix.SockFprog{Len: uint16(len(f.Program)), Filter: &f.Program[0]}
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(f.Flags), uintptr(unsafe.Pointer(&prog)))
+	if errno != 0 {
+		return nil, installError(f.Flags, errno)
+	}
+	if f.Flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 && f.Flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER == 0 && r != 0 {
+		return nil, fmt.Errorf("seccomp: SECCOMP_FILTER_FLAG_TSYNC: thread %d cannot be synchronized (it has a different filter)", r)
+	}
+	if f.Notify {
+		return os.NewFile(r, "seccomp-notify"), nil
+	}
+	return nil, nil
+}
+
+// installError explains why seccomp(SECCOMP_SET_MODE_FILTER) failed.
+func installError(flags uint, errno unix.Errno) error {
+	switch errno {
+	case unix.EACCES:
+		return fmt.Errorf("seccomp: installing the filter: %w (no_new_privs is not set and the process lacks CAP_SYS_ADMIN)", errno)
+	case unix.EBUSY:
+		return fmt.Errorf("seccomp: SCMP_ACT_NOTIFY: the process already has a filter with a notify listener: %w", errno)
+	case unix.ESRCH:
+		return fmt.Errorf("seccomp: SECCOMP_FILTER_FLAG_TSYNC: another thread cannot be synchronized: %w", errno)
+	case unix.EINVAL:
+		// Find the first flag this kernel does not know, if any.
+		for _, fl := range []struct {
+			v    uint
+			name string
+		}{
+			{unix.SECCOMP_FILTER_FLAG_TSYNC, "SECCOMP_FILTER_FLAG_TSYNC"},
+			{unix.SECCOMP_FILTER_FLAG_LOG, "SECCOMP_FILTER_FLAG_LOG (Linux 4.14)"},
+			{unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW, "SECCOMP_FILTER_FLAG_SPEC_ALLOW (Linux 4.17)"},
+			{unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, "SECCOMP_FILTER_FLAG_NEW_LISTENER for SCMP_ACT_NOTIFY (Linux 5.0)"},
+			{unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH, "SECCOMP_FILTER_FLAG_TSYNC_ESRCH for TSYNC with SCMP_ACT_NOTIFY (Linux 5.7)"},
+			{unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux 5.19)"},
+		} {
+			if flags&fl.v != 0 && !flagSupported(fl.v) {
+				return fmt.Errorf("seccomp: linux.seccomp.flags: the kernel does not support %s: %w", fl.name, errno)
+			}
+		}
+	}
+	return fmt.Errorf("seccomp: installing the filter (flags %#x): %w", flags, errno)
+}
+
+// flagSupported probes a filter flag: with a NULL program the kernel checks
+// the flags first and fails with EINVAL for unknown ones, EFAULT otherwise.
+func flagSupported(flag uint) bool {
+	if flag == unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV {
+		flag |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER // refused alone
+	}
+	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flag), 0)
+	return !errors.Is(errno, unix.EINVAL)
+}
+
+// checkActions asks the kernel about the newer return actions the program
+// uses: an unknown action in a loaded filter would silently act as
+// KILL_PROCESS instead of failing here.
+func checkActions(prog []unix.SockFilter) error {
+	var need = []struct {
+		ret  uint32
+		name string
+	}{
+		{unix.SECCOMP_RET_KILL_PROCESS, "SCMP_ACT_KILL_PROCESS (Linux 4.14)"},
+		{unix.SECCOMP_RET_LOG, "SCMP_ACT_LOG (Linux 4.14)"},
+		{unix.SECCOMP_RET_USER_NOTIF, "SCMP_ACT_NOTIFY (Linux 5.0)"},
+	}
+	for _, n := range need {
+		used := false
+		for _, ins := range prog {
+			if ins.Code == opRet && ins.K&unix.SECCOMP_RET_ACTION_FULL == n.ret {
+				used = true
+				break
+			}
+		}
+		if !used {
+			continue
+		}
+		k := n.ret
+		_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_GET_ACTION_AVAIL, 0, uintptr(unsafe.Pointer(&k)))
+		if errno != 0 { // EOPNOTSUPP, or EINVAL before Linux 4.14
+			return fmt.Errorf("seccomp: the kernel does not support %s", n.name)
+		}
+	}
+	return nil
+}
