@@ -48,6 +48,7 @@ integration: build testtools
 testtools:
 	$(GO) build -o tests/.cache/recvtty ./tests/cmd/recvtty
 	CGO_ENABLED=0 $(GO) build -o tests/.cache/sdnotify ./tests/cmd/sdnotify
+	$(GO) build -o tests/.cache/seccompagent ./tests/cmd/seccompagent
 
 # demo: a busybox container that greets from inside.
 demo: build

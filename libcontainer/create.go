@@ -28,6 +28,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
+	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
 	"github.com/hutch-runtime/hutch/libcontainer/spec"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
@@ -144,6 +145,11 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 	if err := lsm.Validate(s.Process); err != nil {
 		return err
 	}
+	if s.Linux != nil && s.Linux.Seccomp != nil {
+		if err := seccomp.Validate(s.Linux.Seccomp); err != nil {
+			return err
+		}
+	}
 	if err := hooks.Validate(s.Hooks); err != nil {
 		return err
 	}
@@ -180,6 +186,7 @@ type initLauncher struct {
 	cmd       *exec.Cmd
 	fifoFd    int
 	consoleFd int
+	seccompFd int
 	initPid   int
 	cgroup    cgroups.Manager
 	st        *state.State
@@ -220,7 +227,16 @@ func (p *initLauncher) start() error {
 		}
 		defer con.Close()
 		extra = append(extra, con)
-		p.consoleFd = 5 + p.opts.PreserveFds
+		p.consoleFd = 3 + p.opts.PreserveFds + len(extra)
+	}
+	if usesNotify(s.Linux.Seccomp) {
+		agent, err := seccomp.ConnectListener(s.Linux.Seccomp.ListenerPath)
+		if err != nil {
+			return err
+		}
+		defer agent.Close()
+		extra = append(extra, agent)
+		p.seccompFd = 3 + p.opts.PreserveFds + len(extra)
 	}
 	cmd, parentSock, err := spawnInit(p.opts.PreserveFds, extra...)
 	if err != nil {
@@ -315,6 +331,13 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 	}
 	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
 		c.JoinedMountNS = true
+	}
+	if p.seccompFd > 0 {
+		c.SeccompFd = p.seccompFd
+		c.SeccompState = &specs.ContainerProcessState{
+			Pid: p.initPid, Metadata: s.Linux.Seccomp.ListenerMetadata,
+			State: *p.ociState(specs.StateCreated),
+		}
 	}
 	data, err := json.Marshal(&c)
 	if err != nil {
@@ -500,4 +523,17 @@ func writePidFile(path string, pid int) error {
 		return fmt.Errorf("--pid-file: %w", err)
 	}
 	return nil
+}
+
+// usesNotify reports whether a seccomp profile has SCMP_ACT_NOTIFY rules.
+func usesNotify(sc *specs.LinuxSeccomp) bool {
+	if sc == nil {
+		return false
+	}
+	for _, r := range sc.Syscalls {
+		if r.Action == specs.ActNotify {
+			return true
+		}
+	}
+	return false
 }

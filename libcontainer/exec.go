@@ -18,6 +18,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
+	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
 )
@@ -115,8 +116,13 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The container's seccomp profile applies to exec'd processes too.
+	var profile *specs.LinuxSeccomp
+	if cs, err := c.Spec(); err == nil && cs.Linux != nil {
+		profile = cs.Linux.Seccomp
+	}
 	var extra []*os.File
-	consoleFd := 0
+	consoleFd, seccompFd := 0, 0
 	if o.Process.Terminal {
 		con, err := console.Connect(o.ConsoleSocket)
 		if err != nil {
@@ -124,7 +130,16 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		}
 		defer con.Close()
 		extra = append(extra, con)
-		consoleFd = 4 + o.PreserveFds
+		consoleFd = 3 + o.PreserveFds + len(extra)
+	}
+	if usesNotify(profile) {
+		agent, err := seccomp.ConnectListener(profile.ListenerPath)
+		if err != nil {
+			return 0, err
+		}
+		defer agent.Close()
+		extra = append(extra, agent)
+		seccompFd = 3 + o.PreserveFds + len(extra)
 	}
 	cmd, sock, err := spawnInit(o.PreserveFds, extra...)
 	if err != nil {
@@ -157,10 +172,17 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if pid != cmd.Process.Pid {
 		cmd.Wait() // the intermediate that forked into the pid namespace
 	}
-	cfg, err := json.Marshal(&initproc.Config{
+	ic := &initproc.Config{
 		ID: o.ID, Exec: true, PreserveFds: o.PreserveFds, ConsoleFd: consoleFd,
-		Spec: &specs.Spec{Process: o.Process},
-	})
+		Spec: &specs.Spec{Process: o.Process, Linux: &specs.Linux{Seccomp: profile}},
+	}
+	if seccompFd > 0 {
+		ic.SeccompFd = seccompFd
+		ic.SeccompState = &specs.ContainerProcessState{
+			Pid: pid, Metadata: profile.ListenerMetadata, State: c.OCI().State,
+		}
+	}
+	cfg, err := json.Marshal(ic)
 	if err != nil {
 		return fail(err)
 	}

@@ -42,4 +42,8 @@ type Config struct {
 	// ConsoleFd, if set, is a connection to --console-socket: the init
 	// makes a pty, sends the master there and uses the slave as stdio.
 	ConsoleFd int `json:"console_fd,omitempty"`
+	// SeccompFd is a connection to linux.seccomp.listenerPath, for a
+	// filter with SCMP_ACT_NOTIFY, and SeccompState what is sent with the fd.
+	SeccompFd    int                          `json:"seccomp_fd,omitempty"`
+	SeccompState *specs.ContainerProcessState `json:"seccomp_state,omitempty"`
 }

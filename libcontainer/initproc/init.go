@@ -19,6 +19,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
 	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
+	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
 	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
 	"github.com/hutch-runtime/hutch/libcontainer/sysctl"
 )
@@ -179,18 +180,19 @@ func run(sock *os.File) error {
 			return err
 		}
 	}
-	return execve(s, path)
+	return execve(&c, path)
 }
 
 // execve applies the per-thread attributes, the user, capabilities,
 // no_new_privs and seccomp on this thread and executes the process; it
 // returns only on failure.
-func execve(s *specs.Spec, path string) error {
+func execve(c *Config, path string) error {
+	s := c.Spec
 	p := s.Process
 	if err := procattr.Apply(s); err != nil {
 		return err
 	}
-	if err := finalizeProcess(p); err != nil {
+	if err := finalizeProcess(p, seccompStep(c)); err != nil {
 		return err
 	}
 	if err := unix.Exec(path, p.Args, p.Env); err != nil {
@@ -227,7 +229,7 @@ func runExec(c *Config) error {
 	if err := closeExtraFds(c.PreserveFds); err != nil {
 		return err
 	}
-	return execve(c.Spec, path)
+	return execve(c, path)
 }
 
 // setupTerminal makes a pty inside the container (its devpts), sends the
@@ -286,11 +288,19 @@ func closeExtraFds(preserve int) error {
 
 // finalizeProcess switches to the configured user and applies the
 // capability sets and no_new_privs on this thread, right before execve.
-func finalizeProcess(p *specs.Process) error {
+func finalizeProcess(p *specs.Process, installSeccomp func() error) error {
 	// The LSM attributes take effect at execve; writing them needs the
 	// privileges the init still has here.
 	if err := lsm.Apply(p); err != nil {
 		return err
+	}
+	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+	// uid switch below takes away: load it now, while privileged (the
+	// profile must then allow the few syscalls up to execve, as with runc).
+	if !p.NoNewPrivileges {
+		if err := installSeccomp(); err != nil {
+			return err
+		}
 	}
 	if err := capabilities.DropBounding(p.Capabilities); err != nil {
 		return err
@@ -318,17 +328,46 @@ func finalizeProcess(p *specs.Process) error {
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_KEEPCAPS): %w", err)
 	}
-	if p.NoNewPrivileges {
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("process.noNewPrivileges: %w", err)
-		}
-	}
 	umask := 0o022
 	if u.Umask != nil {
 		umask = int(*u.Umask)
 	}
 	unix.Umask(umask)
+	if p.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("process.noNewPrivileges: %w", err)
+		}
+		// As late as possible: only execve follows.
+		if err := installSeccomp(); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// seccompStep returns the function that loads linux.seccomp on this thread
+// and, for SCMP_ACT_NOTIFY, sends the listener fd with the container state
+// over the agent connection the parent made (listenerPath is a host path).
+func seccompStep(c *Config) func() error {
+	return func() error {
+		if c.Spec.Linux == nil || c.Spec.Linux.Seccomp == nil {
+			return nil
+		}
+		listener, err := seccomp.Apply(c.Spec.Linux.Seccomp)
+		if err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
+		if listener == nil {
+			return nil
+		}
+		defer listener.Close()
+		if c.SeccompFd <= 0 {
+			return errors.New("linux.seccomp: a notify filter needs linux.seccomp.listenerPath")
+		}
+		agent := os.NewFile(uintptr(c.SeccompFd), "seccomp-agent")
+		defer agent.Close()
+		return seccomp.SendListenerConn(agent, listener, c.SeccompState)
+	}
 }
 
 // lookPath finds the executable the way execvp would with the container's

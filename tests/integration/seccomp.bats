@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# linux.seccomp: real filters, checked by the errno a blocked syscall
+# returns inside the container.
+
+load helpers
+
+setup() {
+	hutch_setup
+}
+
+teardown() {
+	hutch_teardown
+}
+
+profile() { # profile JQ_FRAGMENT: set linux.seccomp
+	update_config ".linux.seccomp = $1"
+}
+
+@test "seccomp: ERRNO with errnoRet, with and without noNewPrivileges" {
+	profile '{defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]}'
+	set_args /bin/sh -c 'grep ^Seccomp: /proc/self/status; mkdir /tmp/x 2>&1; echo rc=$?'
+	for nnp in true false; do
+		update_config ".process.noNewPrivileges = $nnp"
+		run hutch run --bundle "$BUNDLE" ct
+		[ "$status" -eq 0 ]
+		[[ "${lines[0]}" == *"2" ]]
+		[[ "$output" == *"Function not implemented"* ]]
+		[[ "$output" == *rc=1* ]]
+	done
+}
+
+@test "seccomp: default ERRNO with an allow-list, defaultErrnoRet" {
+	# Everything busybox sh + true need, then defaultErrnoRet for the rest.
+	profile '{defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: 1,
+		syscalls: [{names: ["read", "write", "close", "execve", "exit", "exit_group", "brk", "mmap", "munmap",
+				"mprotect", "arch_prctl", "set_tid_address", "rt_sigaction", "rt_sigprocmask",
+				"rt_sigreturn", "getpid", "getppid", "getuid", "geteuid", "getgid", "getegid",
+				"fcntl", "dup2", "dup3", "openat", "newfstatat", "fstat", "stat", "lstat", "ioctl",
+				"wait4", "clone", "fork", "vfork", "prlimit64", "getcwd", "capget", "capset",
+				"prctl", "setgroups", "setresgid", "setresuid", "umask", "futex", "sched_yield",
+				"setsid", "getrandom", "statx", "access", "faccessat", "faccessat2", "chdir",
+				"getdents64", "lseek", "writev", "readv", "pipe", "pipe2", "kill", "rt_sigsuspend"],
+			 action: "SCMP_ACT_ALLOW"}]}'
+	set_args /bin/sh -c 'mkdir /tmp/q 2>&1; echo rc=$?'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	# mkdir is not listed: defaultErrnoRet 1 is EPERM.
+	[[ "$output" == *"Operation not permitted"* ]]
+	[[ "$output" == *rc=1* ]]
+}
+
+@test "seccomp: argument conditions block only the matching call" {
+	# personality(0xffffffff) only queries; block exactly that value.
+	profile '{defaultAction: "SCMP_ACT_ALLOW",
+		syscalls: [{names: ["personality"], action: "SCMP_ACT_ERRNO", errnoRet: 13,
+			args: [{index: 0, value: 8, op: "SCMP_CMP_EQ"}]}]}'
+	update_config '.linux.personality = {domain: "LINUX"}'
+	set_args /bin/sh -c 'setarch i686 true 2>&1; echo i686=$?; uname -m'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Permission denied"* ]] || [[ "$output" == *"i686=1"* ]]
+	[[ "$output" == *x86_64* ]]
+}
+
+@test "seccomp: SCMP_ACT_KILL_PROCESS kills the process with SIGSYS" {
+	profile '{defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_KILL_PROCESS"}]}'
+	set_args /bin/mkdir /tmp/y
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq $((128 + 31)) ]
+}
+
+@test "seccomp: an unknown action names the field and leaves nothing" {
+	profile '{defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["mkdir"], action: "SCMP_ACT_EXPLODE"}]}'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *linux.seccomp.syscalls*action* ]]
+	assert_no_leftovers ct
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY hands the listener to listenerPath with the state" {
+	AGENT=$REPO/tests/.cache/seccompagent
+	[ -x "$AGENT" ] || fail "no $AGENT (make testtools)"
+	"$AGENT" "$TESTDIR/agent.sock" "$TESTDIR/agent-ready" "$TESTDIR/agent-state" 122 &
+	for _ in $(seq 50); do [ -e "$TESTDIR/agent-ready" ] && break; sleep 0.1; done
+	profile '{defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/placeholder", listenerMetadata: "hello-agent",
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}' 
+	update_config '.linux.seccomp.listenerPath = $sock' --arg sock "$TESTDIR/agent.sock"
+	set_args /bin/sh -c 'mkdir /tmp/z 2>&1; echo rc=$?'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	# errno 122 is EDQUOT: the agent's answer, not the kernel's.
+	[[ "$output" == *"quota exceeded"* ]] || [[ "$output" == *"Disk quota"* ]]
+	run jq -r '.fds[0], .metadata, .state.id' "$TESTDIR/agent-state"
+	[ "${lines[0]}" = seccompFd ]
+	[ "${lines[1]}" = hello-agent ]
+	[ "${lines[2]}" = ct ]
+}
