@@ -37,6 +37,7 @@ func main() {
 		Commands: []*cli.Command{
 			createCommand, startCommand, stateCommand, killCommand, deleteCommand,
 			runCommand, listCommand, specCommand, featuresCommand, execCommand,
+			psCommand, pauseCommand, resumeCommand, eventsCommand, updateCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

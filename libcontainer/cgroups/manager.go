@@ -27,6 +27,10 @@ type Manager interface {
 	Freeze() error
 	Thaw() error
 	IsFrozen() (bool, error)
+	// Stats reads the resource counters (events --stats).
+	Stats() (*Stats, error)
+	// NotifyOOM starts watching the memory cgroup for OOM events.
+	NotifyOOM() (OOMWatcher, error)
 	// Created lists the directories Apply created, to persist.
 	Created() []string
 }
