@@ -32,15 +32,11 @@ const aliveCheck = 100 * time.Millisecond
 // loadLive loads a container that events can watch: not stopped, with a
 // cgroup. The lock is held only for the load; events may run for hours.
 func loadLive(store state.Store, id string) (*Container, cgroups.Manager, error) {
-	lock, err := store.Lock(id)
+	c, unlock, err := lockAndLoad(store, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer lock.Close()
-	c, err := Load(store, id)
-	if err != nil {
-		return nil, nil, err
-	}
+	defer unlock()
 	if c.Status == state.Stopped {
 		return nil, nil, fmt.Errorf("container with id %s is not running", id)
 	}

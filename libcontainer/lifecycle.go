@@ -36,6 +36,21 @@ func Load(store state.Store, id string) (*Container, error) {
 	return c, nil
 }
 
+// lockAndLoad takes container id's lock and loads it; call unlock when
+// done. Commands that change a container hold the lock throughout.
+func lockAndLoad(store state.Store, id string) (*Container, func(), error) {
+	lock, err := store.Lock(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := Load(store, id)
+	if err != nil {
+		lock.Close()
+		return nil, nil, err
+	}
+	return c, func() { lock.Close() }, nil
+}
+
 func (c *Container) cgroup() cgroups.Manager {
 	if len(c.State.CgroupPaths) == 0 {
 		return nil
@@ -88,15 +103,11 @@ func (c *Container) Spec() (*specs.Spec, error) {
 // Start releases a created container's init from the exec fifo and runs
 // the poststart hooks.
 func Start(store state.Store, id string) error {
-	lock, err := store.Lock(id)
+	c, unlock, err := lockAndLoad(store, id)
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
-	c, err := Load(store, id)
-	if err != nil {
-		return err
-	}
+	defer unlock()
 	switch c.Status {
 	case state.Created:
 	case state.Stopped:
@@ -173,15 +184,11 @@ func releaseFifo(path string, st *state.State) error {
 // Kill sends sig to the container init, or with all to every process of
 // the container's cgroup.
 func Kill(store state.Store, id string, sig unix.Signal, all bool) error {
-	lock, err := store.Lock(id)
+	c, unlock, err := lockAndLoad(store, id)
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
-	c, err := Load(store, id)
-	if err != nil {
-		return err
-	}
+	defer unlock()
 	if c.Status == state.Stopped {
 		return errors.New("container not running")
 	}
@@ -232,6 +239,9 @@ func Delete(store state.Store, id string, force bool) error {
 	switch c.Status {
 	case state.Stopped:
 	case state.Created:
+		if m := c.cgroup(); m != nil {
+			m.Thaw() // a frozen init would not die
+		}
 		unix.Kill(c.State.Pid, unix.SIGKILL)
 	default:
 		if !force {

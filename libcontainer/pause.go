@@ -11,15 +11,11 @@ import (
 // refused (runc allows it): its status would still read "created", start
 // would wait forever on the frozen init, and delete could not kill it.
 func Pause(store state.Store, id string) error {
-	lock, err := store.Lock(id)
+	c, unlock, err := lockAndLoad(store, id)
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
-	c, err := Load(store, id)
-	if err != nil {
-		return err
-	}
+	defer unlock()
 	switch c.Status {
 	case state.Running:
 	case state.Created:
@@ -39,15 +35,11 @@ func Pause(store state.Store, id string) error {
 
 // Resume thaws a paused container.
 func Resume(store state.Store, id string) error {
-	lock, err := store.Lock(id)
+	c, unlock, err := lockAndLoad(store, id)
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
-	c, err := Load(store, id)
-	if err != nil {
-		return err
-	}
+	defer unlock()
 	// A created container that was paused still reports "created" (the
 	// exec fifo decides first), so ask the freezer too.
 	if c.Status != state.Paused && !(c.Status == state.Created && c.frozen()) {

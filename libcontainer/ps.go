@@ -13,15 +13,11 @@ import (
 // Processes lists the host pids of every process of container id: those in
 // its cgroup, or, without a cgroup (rootless), the init and its descendants.
 func Processes(store state.Store, id string) ([]int, error) {
-	lock, err := store.Lock(id)
+	c, unlock, err := lockAndLoad(store, id)
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Close()
-	c, err := Load(store, id)
-	if err != nil {
-		return nil, err
-	}
+	defer unlock()
 	if c.Status == state.Stopped {
 		return nil, fmt.Errorf("container %s is not running (status %s)", id, c.Status)
 	}

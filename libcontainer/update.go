@@ -21,15 +21,11 @@ import (
 // written to its cgroup and saved into its config; every zero or unset
 // field is left as it is (engines send 0 for "unchanged").
 func Update(store state.Store, id string, r *specs.LinuxResources) error {
-	lock, err := store.Lock(id)
+	c, unlock, err := lockAndLoad(store, id)
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
-	c, err := Load(store, id)
-	if err != nil {
-		return err
-	}
+	defer unlock()
 	if c.Status == state.Stopped {
 		return errors.New("container not running")
 	}

@@ -140,10 +140,11 @@ func (w *oomV2) Wait(timeout time.Duration) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	if c > w.last {
-		n = int(c - w.last)
+	// The counter only grows; a smaller value is a torn read, never a reset.
+	if c <= w.last {
+		return 0, nil
 	}
+	n := int(c - w.last)
 	w.last = c
 	return n, nil
 }

@@ -153,7 +153,12 @@ func TestOOMWatcherV2Fake(t *testing.T) {
 	}
 	go func() {
 		time.Sleep(50 * time.Millisecond)
-		os.WriteFile(filepath.Join(d, "memory.events"), []byte("oom 1\noom_kill 4\n"), 0o644)
+		// One write without truncation, as the kernel updates the file.
+		f, err := os.OpenFile(filepath.Join(d, "memory.events"), os.O_WRONLY, 0)
+		if err == nil {
+			f.WriteAt([]byte("oom 1\noom_kill 4\n"), 0)
+			f.Close()
+		}
 	}()
 	start := time.Now()
 	n, err := w.Wait(5 * time.Second)
