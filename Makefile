@@ -16,7 +16,7 @@ DEPS_PKGS := bats jq busybox-static uidmap
 
 .NOTPARALLEL:
 
-.PHONY: all build test unit integration testtools demo deps install uninstall clean fmt vet
+.PHONY: all build test unit integration engines testtools demo deps install uninstall clean fmt vet
 
 all: build
 
@@ -42,6 +42,12 @@ unit:
 
 integration: build testtools
 	$(BATS) $(BATSFLAGS) tests/integration
+
+# engines: hutch under the real engines (podman, containerd, docker, CRI).
+# Each test file installs its engine from Debian's packages and keeps its
+# state in private directories; run by CI after `make test`.
+engines: build testtools
+	$(BATS) $(BATSFLAGS) tests/engines
 
 # testtools: the console socket of the terminal tests (recvtty) and the
 # static sd_notify stand-in copied into containers (sdnotify).
