@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/hutch-runtime/hutch/libcontainer/cgroups/devbpf"
 )
 
 // setDevices applies linux.resources.devices in order on top of "deny all".
@@ -31,8 +33,15 @@ func (m *manager) setDevices(r *specs.LinuxResources) error {
 		return err
 	}
 	if v2 {
-		// TODO: cgroup v2 needs a BPF_CGROUP_DEVICE program attached to the
-		// leaf; until then the rules are validated but not enforced.
+		// cgroup v2 has no devices files: the same rules, in the same
+		// order, become a BPF program on the container's cgroup.
+		bpfRules := make([]devbpf.Rule, 0, len(r.Devices))
+		for _, d := range r.Devices {
+			bpfRules = append(bpfRules, toBPFRule(d))
+		}
+		if err := devbpf.Apply(dir, bpfRules); err != nil {
+			return fmt.Errorf("linux.resources.devices: %w", err)
+		}
 		return nil
 	}
 	if err := set("devices", dir, "devices.deny", "a"); err != nil {
@@ -107,4 +116,33 @@ func toDevRules(d specs.LinuxDeviceCgroup) ([]devRule, error) {
 		out = append(out, devRule{allow: d.Allow, line: strings.Join([]string{t, maj + ":" + minr, access}, " ")})
 	}
 	return out, nil
+}
+
+// toBPFRule converts a rule that toDevRules has already accepted.
+func toBPFRule(d specs.LinuxDeviceCgroup) devbpf.Rule {
+	r := devbpf.Rule{Allow: d.Allow, Type: 'a', Major: -1, Minor: -1}
+	if d.Type != "" {
+		r.Type = d.Type[0]
+	}
+	if d.Major != nil {
+		r.Major = *d.Major
+	}
+	if d.Minor != nil {
+		r.Minor = *d.Minor
+	}
+	access := d.Access
+	if access == "" {
+		access = "rwm"
+	}
+	for _, c := range access {
+		switch c {
+		case 'r':
+			r.Access |= devbpf.AccRead
+		case 'w':
+			r.Access |= devbpf.AccWrite
+		case 'm':
+			r.Access |= devbpf.AccMknod
+		}
+	}
+	return r
 }
