@@ -238,18 +238,31 @@ func (p *initLauncher) start() error {
 		extra = append(extra, agent)
 		p.seccompFd = 3 + p.opts.PreserveFds + len(extra)
 	}
-	cmd, parentSock, err := spawnInit(p.opts.PreserveFds, extra...)
+	// The cgroup exists, with its limits, before the init does: the init
+	// starts inside it where the kernel allows, and every process of the
+	// container (and the cgroup namespace it may create) starts there.
+	if err := p.setupCgroup(); err != nil {
+		return err
+	}
+	cloneDir := ""
+	if p.cgroup != nil {
+		cloneDir = p.cgroup.CloneInto()
+	}
+	cmd, parentSock, inCgroup, err := spawnInit(p.opts.PreserveFds, cloneDir, extra...)
 	if err != nil {
 		return err
 	}
 	defer parentSock.Close()
 	p.cmd = cmd
 	p.fifoFd = 4 + p.opts.PreserveFds
-
-	// Join the cgroup before the init does anything, so every process of
-	// the container (and the cgroup namespace it may create) starts there.
-	if err := p.setupCgroup(cmd.Process.Pid); err != nil {
-		return err
+	if p.cgroup != nil {
+		join := p.cgroup.Apply
+		if inCgroup {
+			join = p.cgroup.ApplyCloned
+		}
+		if err := join(cmd.Process.Pid); err != nil {
+			return err
+		}
 	}
 	plan, err := bootstrapPlan(s)
 	if err != nil {
@@ -403,7 +416,9 @@ func (p *initLauncher) abort() {
 	os.RemoveAll(p.dir)
 }
 
-func (p *initLauncher) setupCgroup(pid int) error {
+// setupCgroup creates the container's cgroup and writes its limits; the
+// init joins it once started.
+func (p *initLauncher) setupCgroup() error {
 	if os.Geteuid() != 0 {
 		// Rootless without a delegated cgroup: no limits (see DESIGN.md 5).
 		if s := p.spec; s.Linux != nil && s.Linux.Resources != nil {
@@ -425,7 +440,7 @@ func (p *initLauncher) setupCgroup(pid int) error {
 		return err
 	}
 	p.cgroup = m
-	if err := m.Apply(pid); err != nil {
+	if err := m.Create(); err != nil {
 		return err
 	}
 	res := &specs.LinuxResources{}

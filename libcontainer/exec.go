@@ -141,7 +141,12 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		extra = append(extra, agent)
 		seccompFd = 3 + o.PreserveFds + len(extra)
 	}
-	cmd, sock, err := spawnInit(o.PreserveFds, extra...)
+	m := c.cgroup()
+	cloneDir := ""
+	if m != nil {
+		cloneDir = m.CloneInto()
+	}
+	cmd, sock, inCgroup, err := spawnInit(o.PreserveFds, cloneDir, extra...)
 	if err != nil {
 		return 0, err
 	}
@@ -153,8 +158,12 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		}
 		return 0, err
 	}
-	if m := c.cgroup(); m != nil {
-		if err := m.Apply(cmd.Process.Pid); err != nil {
+	if m != nil {
+		join := m.Apply
+		if inCgroup {
+			join = m.ApplyCloned
+		}
+		if err := join(cmd.Process.Pid); err != nil {
 			return fail(fmt.Errorf("join the container's cgroup: %w", err))
 		}
 	}

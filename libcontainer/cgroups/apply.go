@@ -16,13 +16,35 @@ func (m *manager) Apply(pid int) error {
 	if pid <= 0 {
 		return fmt.Errorf("cgroups: apply: invalid pid %d", pid)
 	}
-	if m.loaded {
-		return m.join(pid)
+	if err := m.Create(); err != nil {
+		return err
+	}
+	return m.join(pid, true)
+}
+
+func (m *manager) Create() error {
+	if m.loaded || m.made {
+		return nil
 	}
 	if err := m.create(); err != nil {
 		return err
 	}
-	return m.join(pid)
+	m.made = true
+	return nil
+}
+
+func (m *manager) CloneInto() string {
+	if !m.loaded && !m.made {
+		return ""
+	}
+	return m.paths[""]
+}
+
+func (m *manager) ApplyCloned(pid int) error {
+	if pid <= 0 {
+		return fmt.Errorf("cgroups: apply: invalid pid %d", pid)
+	}
+	return m.join(pid, false)
 }
 
 // create makes every hierarchy's leaf. A failure in a v1 hierarchy (or
@@ -151,16 +173,17 @@ func initDir(parent, dir string, cpuset, v2, leaf bool) error {
 	return nil
 }
 
-// join moves pid into every leaf. A failure under the hybrid cgroup2 mount
-// is only logged: the v1 controllers carry the limits there.
-func (m *manager) join(pid int) error {
+// join moves pid into every v1 leaf and, with v2, into the cgroup2 one. A
+// failure under the hybrid cgroup2 mount is only logged: the v1
+// controllers carry the limits there.
+func (m *manager) join(pid int, v2 bool) error {
 	p := strconv.Itoa(pid)
 	for _, d := range m.v1Dirs() {
 		if err := writeFile(d, "cgroup.procs", p); err != nil {
 			return fmt.Errorf("linux.cgroupsPath: add pid %d to %s: %w", pid, filepath.Join(d, "cgroup.procs"), unwrapPath(err))
 		}
 	}
-	if d, ok := m.paths[""]; ok {
+	if d, ok := m.paths[""]; ok && v2 {
 		if err := writeFile(d, "cgroup.procs", p); err != nil {
 			err = fmt.Errorf("linux.cgroupsPath: add pid %d to %s: %w", pid, filepath.Join(d, "cgroup.procs"), unwrapPath(err))
 			if len(m.v1Dirs()) == 0 {

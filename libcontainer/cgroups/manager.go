@@ -14,6 +14,17 @@ type Manager interface {
 	// only moves pid (used by exec). If Apply fails after pid was moved,
 	// the caller should kill pid and call Destroy.
 	Apply(pid int) error
+	// Create makes the directories without moving any process, so limits
+	// can be set before the first process arrives. Apply calls it when it
+	// has not run yet.
+	Create() error
+	// CloneInto is the cgroup2 directory a new process can be started in
+	// directly with CLONE_INTO_CGROUP, or "" (no cgroup2 hierarchy, or
+	// not created yet).
+	CloneInto() string
+	// ApplyCloned is Apply for a process that was started in CloneInto():
+	// it joins only the v1 hierarchies, without migrating it again.
+	ApplyCloned(pid int) error
 	// Set writes every configured resource.
 	Set(r *specs.LinuxResources) error
 	// Destroy removes the directories this manager created, leaf first.
@@ -48,6 +59,7 @@ type manager struct {
 	hybrid  bool
 	created []string
 	loaded  bool
+	made    bool
 }
 
 // New prepares a manager for a new container. cgroupsPath is
