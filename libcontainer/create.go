@@ -189,6 +189,7 @@ type initLauncher struct {
 	seccompFd int
 	initPid   int
 	cgroup    cgroups.Manager
+	cgroupAnn map[string]string // rootless: requested/applied limits
 	st        *state.State
 }
 
@@ -354,7 +355,7 @@ func (p *initLauncher) finish() error {
 	}
 	st := &state.State{
 		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Pid: p.initPid, StartTime: start,
-		Created: time.Now().UTC(), Owner: owner(), Annotations: p.spec.Annotations,
+		Created: time.Now().UTC(), Owner: owner(), Annotations: p.stateAnnotations(),
 		Rootless: os.Geteuid() != 0, NotifySocket: p.opts.NotifySocket,
 	}
 	if p.cgroup != nil {
@@ -405,11 +406,7 @@ func (p *initLauncher) abort() {
 
 func (p *initLauncher) setupCgroup(pid int) error {
 	if os.Geteuid() != 0 {
-		// Rootless without a delegated cgroup: no limits (see DESIGN.md 5).
-		if s := p.spec; s.Linux != nil && s.Linux.Resources != nil {
-			logrus.Warn("running without cgroup limits: not root and no delegated cgroup")
-		}
-		return nil
+		return p.setupRootlessCgroup(pid)
 	}
 	path := ""
 	if p.spec.Linux != nil {
