@@ -34,6 +34,9 @@ func WriteMaps(pid int, uids, gids []specs.LinuxIDMapping) error {
 		}
 		return writeMap(pid, "uid_map", uids)
 	}
+	if err := precheck(uids, gids, euid, egid); err != nil {
+		return err
+	}
 	if err := runHelper("newgidmap", pid, gids, "linux.gidMappings", "/etc/subgid"); err != nil {
 		return err
 	}
