@@ -187,6 +187,7 @@ type initLauncher struct {
 	fifoFd    int
 	consoleFd int
 	seccompFd int
+	idmapFds  map[int]int // mount index -> fd of its idmapped tree in the init
 	initPid   int
 	cgroup    cgroups.Manager
 	cgroupAnn map[string]string // rootless: requested/applied limits
@@ -238,6 +239,18 @@ func (p *initLauncher) start() error {
 		defer agent.Close()
 		extra = append(extra, agent)
 		p.seccompFd = 3 + p.opts.PreserveFds + len(extra)
+	}
+	trees, err := idmapTrees(s, p.bundle)
+	if err != nil {
+		return err
+	}
+	for i, f := range trees {
+		defer f.Close()
+		extra = append(extra, f)
+		if p.idmapFds == nil {
+			p.idmapFds = map[int]int{}
+		}
+		p.idmapFds[i] = 3 + p.opts.PreserveFds + len(extra)
 	}
 	cmd, parentSock, err := spawnInit(p.opts.PreserveFds, extra...)
 	if err != nil {
@@ -329,6 +342,7 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 		NewNetNS:    newNS(s, specs.NetworkNamespace),
 		NewCgroupNS: newNS(s, specs.CgroupNamespace), NewUTSNS: newNS(s, specs.UTSNamespace),
 		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd, ConsoleFd: p.consoleFd,
+		IdmapFds: p.idmapFds,
 	}
 	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
 		c.JoinedMountNS = true
