@@ -15,6 +15,7 @@ import (
 
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
+	"github.com/hutch-runtime/hutch/libcontainer/userns"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -116,10 +117,13 @@ func stateStore(ctx *cli.Context) state.Store {
 // which must be a directory of its own with mode 0700 — in a world-writable
 // /tmp, someone else could have created it first to read or plant state.
 func defaultStateRoot() (string, error) {
-	if os.Geteuid() == 0 {
+	xdg := os.Getenv("XDG_RUNTIME_DIR")
+	if os.Geteuid() == 0 && (xdg == "" || !userns.InUserNS()) {
 		return "/run/hutch", nil
 	}
-	if xdg := os.Getenv("XDG_RUNTIME_DIR"); xdg != "" {
+	// Root of a user namespace (rootless podman's runtime) cannot write
+	// the host's /run: its XDG_RUNTIME_DIR, like runc.
+	if xdg != "" {
 		return filepath.Join(xdg, "hutch"), nil
 	}
 	dir := filepath.Join("/tmp", "hutch-"+strconv.Itoa(os.Geteuid()))

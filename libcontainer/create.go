@@ -161,7 +161,7 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 		if err := sysctl.Validate(s.Linux.Sysctl, ipc, net, uts); err != nil {
 			return err
 		}
-		if s.Linux.Resources != nil && os.Geteuid() == 0 {
+		if s.Linux.Resources != nil && !userns.Rootless() {
 			if err := cgroups.Validate(s.Linux.Resources); err != nil {
 				return err
 			}
@@ -338,7 +338,8 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 	userOK, _ := spec.HasNamespace(s, specs.UserNamespace)
 	c := initproc.Config{
 		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Spec: s,
-		NoPivot: p.opts.NoPivot, InUserNS: userOK,
+		// Already in a user namespace (rootless podman's) counts too: no mknod.
+		NoPivot: p.opts.NoPivot, InUserNS: userOK || userns.InUserNS(),
 		NewNetNS:    newNS(s, specs.NetworkNamespace),
 		NewCgroupNS: newNS(s, specs.CgroupNamespace), NewUTSNS: newNS(s, specs.UTSNamespace),
 		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd, ConsoleFd: p.consoleFd,
@@ -370,7 +371,7 @@ func (p *initLauncher) finish() error {
 	st := &state.State{
 		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Pid: p.initPid, StartTime: start,
 		Created: time.Now().UTC(), Owner: owner(), Annotations: p.stateAnnotations(),
-		Rootless: os.Geteuid() != 0, NotifySocket: p.opts.NotifySocket,
+		Rootless: userns.Rootless(), NotifySocket: p.opts.NotifySocket,
 	}
 	if p.cgroup != nil {
 		st.CgroupPaths = p.cgroup.Paths()
@@ -419,7 +420,7 @@ func (p *initLauncher) abort() {
 }
 
 func (p *initLauncher) setupCgroup(pid int) error {
-	if os.Geteuid() != 0 {
+	if userns.Rootless() {
 		return p.setupRootlessCgroup(pid)
 	}
 	path := ""
