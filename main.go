@@ -11,9 +11,11 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
+	"github.com/hutch-runtime/hutch/libcontainer/userns"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -93,7 +95,8 @@ func setupLogging(ctx *cli.Context) error {
 }
 
 // stateStore returns the state root: --root, else /run/hutch for root and
-// $XDG_RUNTIME_DIR/hutch (or a private dir in /tmp) for other users.
+// $XDG_RUNTIME_DIR/hutch (or a private dir in /tmp) for other users. Only
+// commands that use state call it; an unusable default ends the command.
 func stateStore(ctx *cli.Context) state.Store {
 	if r := ctx.String("root"); r != "" {
 		abs, err := filepath.Abs(r)
@@ -102,15 +105,44 @@ func stateStore(ctx *cli.Context) state.Store {
 		}
 		return state.Store{Root: r}
 	}
-	if os.Geteuid() == 0 {
-		return state.Store{Root: "/run/hutch"}
+	root, err := defaultStateRoot()
+	if err != nil {
+		fatal(err)
 	}
-	if xdg := os.Getenv("XDG_RUNTIME_DIR"); xdg != "" {
-		return state.Store{Root: filepath.Join(xdg, "hutch")}
+	return state.Store{Root: root}
+}
+
+// defaultStateRoot picks the default state root. An unprivileged user never
+// gets /run/hutch: $XDG_RUNTIME_DIR/hutch, or without it /tmp/hutch-UID,
+// which must be a directory of its own with mode 0700 — in a world-writable
+// /tmp, someone else could have created it first to read or plant state.
+func defaultStateRoot() (string, error) {
+	xdg := os.Getenv("XDG_RUNTIME_DIR")
+	if os.Geteuid() == 0 && (xdg == "" || !userns.InUserNS()) {
+		return "/run/hutch", nil
 	}
-	dir := filepath.Join(os.TempDir(), "hutch-"+strconv.Itoa(os.Geteuid()))
-	os.MkdirAll(dir, 0o700)
-	return state.Store{Root: dir}
+	// Root of a user namespace (rootless podman's runtime) cannot write
+	// the host's /run: its XDG_RUNTIME_DIR, like runc.
+	if xdg != "" {
+		return filepath.Join(xdg, "hutch"), nil
+	}
+	dir := filepath.Join("/tmp", "hutch-"+strconv.Itoa(os.Geteuid()))
+	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
+		return "", fmt.Errorf("state root (XDG_RUNTIME_DIR is unset): create %s: %w", dir, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil {
+		return "", fmt.Errorf("state root (XDG_RUNTIME_DIR is unset): %w", err)
+	}
+	switch {
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return "", fmt.Errorf("state root (XDG_RUNTIME_DIR is unset): %s is not a directory; refusing it (set XDG_RUNTIME_DIR or --root)", dir)
+	case int(st.Uid) != os.Geteuid():
+		return "", fmt.Errorf("state root (XDG_RUNTIME_DIR is unset): %s belongs to uid %d, not to you; refusing it (set XDG_RUNTIME_DIR or --root)", dir, st.Uid)
+	case st.Mode&0o077 != 0:
+		return "", fmt.Errorf("state root (XDG_RUNTIME_DIR is unset): %s has mode %#o, want 0700; refusing it (set XDG_RUNTIME_DIR or --root)", dir, st.Mode&0o7777)
+	}
+	return dir, nil
 }
 
 // needID returns the single container id argument.

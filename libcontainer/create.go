@@ -161,7 +161,7 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 		if err := sysctl.Validate(s.Linux.Sysctl, ipc, net, uts); err != nil {
 			return err
 		}
-		if s.Linux.Resources != nil && os.Geteuid() == 0 {
+		if s.Linux.Resources != nil && !userns.Rootless() {
 			if err := cgroups.Validate(s.Linux.Resources); err != nil {
 				return err
 			}
@@ -187,8 +187,10 @@ type initLauncher struct {
 	fifoFd    int
 	consoleFd int
 	seccompFd int
+	idmapFds  map[int]int // mount index -> fd of its idmapped tree in the init
 	initPid   int
 	cgroup    cgroups.Manager
+	cgroupAnn map[string]string // rootless: requested/applied limits
 	st        *state.State
 }
 
@@ -237,6 +239,18 @@ func (p *initLauncher) start() error {
 		defer agent.Close()
 		extra = append(extra, agent)
 		p.seccompFd = 3 + p.opts.PreserveFds + len(extra)
+	}
+	trees, err := idmapTrees(s, p.bundle)
+	if err != nil {
+		return err
+	}
+	for i, f := range trees {
+		defer f.Close()
+		extra = append(extra, f)
+		if p.idmapFds == nil {
+			p.idmapFds = map[int]int{}
+		}
+		p.idmapFds[i] = 3 + p.opts.PreserveFds + len(extra)
 	}
 	// The cgroup exists, with its limits, before the init does: the init
 	// starts inside it where the kernel allows, and every process of the
@@ -337,10 +351,12 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 	userOK, _ := spec.HasNamespace(s, specs.UserNamespace)
 	c := initproc.Config{
 		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Spec: s,
-		NoPivot: p.opts.NoPivot, InUserNS: userOK,
+		// Already in a user namespace (rootless podman's) counts too: no mknod.
+		NoPivot: p.opts.NoPivot, InUserNS: userOK || userns.InUserNS(),
 		NewNetNS:    newNS(s, specs.NetworkNamespace),
 		NewCgroupNS: newNS(s, specs.CgroupNamespace), NewUTSNS: newNS(s, specs.UTSNamespace),
 		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd, ConsoleFd: p.consoleFd,
+		IdmapFds: p.idmapFds,
 	}
 	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
 		c.JoinedMountNS = true
@@ -367,8 +383,8 @@ func (p *initLauncher) finish() error {
 	}
 	st := &state.State{
 		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Pid: p.initPid, StartTime: start,
-		Created: time.Now().UTC(), Owner: owner(), Annotations: p.spec.Annotations,
-		Rootless: os.Geteuid() != 0, NotifySocket: p.opts.NotifySocket,
+		Created: time.Now().UTC(), Owner: owner(), Annotations: p.stateAnnotations(),
+		Rootless: userns.Rootless(), NotifySocket: p.opts.NotifySocket,
 	}
 	if p.cgroup != nil {
 		st.CgroupPaths = p.cgroup.Paths()
@@ -419,12 +435,8 @@ func (p *initLauncher) abort() {
 // setupCgroup creates the container's cgroup and writes its limits; the
 // init joins it once started.
 func (p *initLauncher) setupCgroup() error {
-	if os.Geteuid() != 0 {
-		// Rootless without a delegated cgroup: no limits (see DESIGN.md 5).
-		if s := p.spec; s.Linux != nil && s.Linux.Resources != nil {
-			logrus.Warn("running without cgroup limits: not root and no delegated cgroup")
-		}
-		return nil
+	if userns.Rootless() {
+		return p.setupRootlessCgroup()
 	}
 	path := ""
 	if p.spec.Linux != nil {

@@ -6,8 +6,11 @@
 // detached, read-only bind mount of the binary made with the new mount API:
 // /proc/PID/exe then points into a read-only mount, so opening it for
 // writing fails with EROFS, and the mount is not attached anywhere a
-// container could remount it. Where open_tree is refused (unprivileged
-// callers on some kernels), hutch falls back to a sealed memfd copy.
+// container could remount it. open_tree needs CAP_SYS_ADMIN over the
+// caller's mount namespace, so an unprivileged caller cannot use it; for
+// such a caller the binary is still executed in place when no process it
+// can start could write it (see unwritableByCaller). Only otherwise does
+// hutch fall back to a sealed memfd copy.
 package exeseal
 
 import (
@@ -26,7 +29,37 @@ func Open() (*os.File, error) {
 	if err == nil {
 		return f, nil
 	}
+	if os.Geteuid() != 0 {
+		if f, ok := unwritableByCaller(); ok {
+			return f, nil
+		}
+	}
 	return memfdCopy()
+}
+
+// unwritableByCaller opens the binary when it belongs to root and has no
+// write bit for group or others and no ACL. An unprivileged caller's
+// containers run as its own uid and its subordinate ids, never as host root,
+// and their capabilities (in their user namespace) do not apply to a file
+// whose owner is not mapped there: none of them can open it for writing or
+// chmod it. Executing it directly is then as safe as a read-only mount.
+func unwritableByCaller() (*os.File, bool) {
+	f, err := os.OpenFile("/proc/self/exe", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, false
+	}
+	var st unix.Stat_t
+	ok := unix.Fstat(int(f.Fd()), &st) == nil && st.Uid == 0 && st.Mode&0o022 == 0 && st.Mode&unix.S_IFMT == unix.S_IFREG
+	if ok {
+		// An ACL could grant write access to someone else.
+		_, err := unix.Fgetxattr(int(f.Fd()), "system.posix_acl_access", nil)
+		ok = err == unix.ENODATA || err == unix.EOPNOTSUPP
+	}
+	if !ok {
+		f.Close()
+		return nil, false
+	}
+	return f, true
 }
 
 func roBind() (*os.File, error) {

@@ -44,6 +44,8 @@ type Config struct {
 	ConsoleFd int `json:"console_fd,omitempty"`
 	// SeccompFd is a connection to linux.seccomp.listenerPath, for a
 	// filter with SCMP_ACT_NOTIFY, and SeccompState what is sent with the fd.
-	SeccompFd    int                          `json:"seccomp_fd,omitempty"`
+	SeccompFd int `json:"seccomp_fd,omitempty"`
+	// IdmapFds: index in Spec.Mounts -> fd of the detached idmapped tree.
+	IdmapFds     map[int]int                  `json:"idmap_fds,omitempty"`
 	SeccompState *specs.ContainerProcessState `json:"seccomp_state,omitempty"`
 }

@@ -69,7 +69,7 @@ func run(sock *os.File) error {
 	}
 	opts := rootfs.Options{
 		Rootfs: c.Rootfs, NoPivot: c.NoPivot, InUserNS: c.InUserNS,
-		NewNetNS: c.NewNetNS, NewCgroupNS: c.NewCgroupNS,
+		NewNetNS: c.NewNetNS, NewCgroupNS: c.NewCgroupNS, IdmapFds: c.IdmapFds,
 	}
 	setupRootfs := true
 	if c.JoinedMountNS {

@@ -112,6 +112,17 @@ static int ns_flag(const char *name) {
 struct join { int flag; int fd; char name[16]; char path[4096]; };
 
 void hutch_nsenter(void) {
+  // A bare user namespace that hutch holds open while it takes a handle on
+  // it (idmapped mounts): the parent writes the maps, then closes our stdin.
+  if (getenv("_HUTCH_USERNS_HOLD")) {
+    char c;
+    for (;;) {
+      ssize_t n = read(0, &c, 1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+    }
+    _exit(0);
+  }
   const char *env = getenv("_HUTCH_INITPIPE");
   if (!env) return;
   sync_fd = atoi(env);

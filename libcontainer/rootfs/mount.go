@@ -91,6 +91,9 @@ func (e *entry) mount() error {
 	}
 	if isBind(m.Type, opts) {
 		opts.flags |= unix.MS_BIND
+		if fd, ok := e.o.IdmapFds[e.i]; ok {
+			return e.attachTree(fd, m.Source, m.Destination, opts)
+		}
 		return e.bind(m.Source, m.Destination, opts)
 	}
 	switch m.Type {
@@ -166,18 +169,8 @@ func (e *entry) bind(source, dest string, opts mountOpts) error {
 	if err := unix.Stat(source, &st); err != nil {
 		return e.err("bind source "+source, err)
 	}
-	var target *os.File
-	var err error
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		target, err = pathsafe.MkdirAllInRootFd(e.root, dest, 0o755)
-	} else {
-		target, err = pathsafe.CreateInRootFd(e.root, dest, 0o644)
-	}
+	target, err := e.bindTarget(source, dest, st.Mode)
 	if err != nil {
-		return e.err("mount point", err)
-	}
-	if err := e.checkProcDest(target, "bind", source); err != nil {
-		target.Close()
 		return err
 	}
 	err = unix.Mount(source, pathsafe.ProcFdPath(target), "", unix.MS_BIND|(opts.flags&unix.MS_REC), "")
@@ -185,6 +178,52 @@ func (e *entry) bind(source, dest string, opts mountOpts) error {
 	if err != nil {
 		return e.err("bind "+source, err)
 	}
+	return e.afterBind(dest, opts)
+}
+
+// bindTarget creates (a directory or file like the source) and opens the
+// mount point of a bind mount.
+func (e *entry) bindTarget(source, dest string, mode uint32) (*os.File, error) {
+	var target *os.File
+	var err error
+	if mode&unix.S_IFMT == unix.S_IFDIR {
+		target, err = pathsafe.MkdirAllInRootFd(e.root, dest, 0o755)
+	} else {
+		target, err = pathsafe.CreateInRootFd(e.root, dest, 0o644)
+	}
+	if err != nil {
+		return nil, e.err("mount point", err)
+	}
+	if err := e.checkProcDest(target, "bind", source); err != nil {
+		target.Close()
+		return nil, err
+	}
+	return target, nil
+}
+
+// attachTree moves the detached tree fd (an idmapped clone of source made
+// by the parent) onto dest, then treats it like any bind mount.
+func (e *entry) attachTree(fd int, source, dest string, opts mountOpts) error {
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return e.err("idmapped tree of "+source, err)
+	}
+	target, err := e.bindTarget(source, dest, st.Mode)
+	if err != nil {
+		return err
+	}
+	err = unix.MoveMount(fd, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+	target.Close()
+	if err != nil {
+		return e.err("move_mount idmapped "+source, err)
+	}
+	return e.afterBind(dest, opts)
+}
+
+// afterBind applies the per-mount flags, propagation and recursive
+// attributes of a bind mount now at dest.
+func (e *entry) afterBind(dest string, opts mountOpts) error {
 	if extra := opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT); extra != 0 {
 		mnt, err := pathsafe.OpenInRootFd(e.root, dest, unix.O_PATH)
 		if err != nil {

@@ -144,7 +144,7 @@ func parseMountOptions(opts []string) (mountOpts, error) {
 		}
 		switch {
 		case o == "idmap" || o == "ridmap":
-			return m, fmt.Errorf("option %q: id-mapped mounts are not supported", o)
+			// Done by the parent before the init starts (IdmapFds).
 		case o == "tmpcopyup":
 			m.tmpcopyup = true
 		case o == "":

@@ -67,10 +67,15 @@ func TestParseRecursiveOptions(t *testing.T) {
 	}
 }
 
-func TestParseMountOptionsErrors(t *testing.T) {
+// idmap/ridmap are done by the parent (IdmapFds): never passed as fs data.
+func TestParseMountOptionsIdmap(t *testing.T) {
 	for _, o := range []string{"idmap", "ridmap"} {
-		if _, err := parseMountOptions([]string{"bind", o}); err == nil {
-			t.Errorf("%s accepted", o)
+		m, err := parseMountOptions([]string{"bind", o})
+		if err != nil {
+			t.Fatalf("%s: %v", o, err)
+		}
+		if len(m.data) != 0 {
+			t.Errorf("%s: passed as data %q", o, m.data)
 		}
 	}
 }

@@ -38,7 +38,13 @@ func (e *entry) proc(opts mountOpts) error {
 	default:
 		return e.err("destination", errors.New("is not a directory"))
 	}
-	return e.mountOn(e.m.Source, "proc", dest, target, opts)
+	err = e.mountOn(e.m.Source, "proc", dest, target, opts)
+	if errors.Is(err, unix.EPERM) && e.o.InUserNS {
+		// procfs belongs to a pid namespace: only its owning user
+		// namespace may mount it.
+		return fmt.Errorf("%w (in a user namespace, proc can only be mounted with a pid namespace owned by it: add {\"type\": \"pid\"} to linux.namespaces)", err)
+	}
+	return err
 }
 
 func (e *entry) openNoFollow(dest string) (*os.File, error) {

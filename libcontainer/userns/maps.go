@@ -34,6 +34,9 @@ func WriteMaps(pid int, uids, gids []specs.LinuxIDMapping) error {
 		}
 		return writeMap(pid, "uid_map", uids)
 	}
+	if err := precheck(uids, gids, euid, egid); err != nil {
+		return err
+	}
 	if err := runHelper("newgidmap", pid, gids, "linux.gidMappings", "/etc/subgid"); err != nil {
 		return err
 	}
@@ -84,4 +87,25 @@ func runHelper(helper string, pid int, m []specs.LinuxIDMapping, field, idfile s
 		return fmt.Errorf("%s: %s %v: %w: %s (is there a range for this user in %s?)", field, helper, args, err, bytes.TrimSpace(out), idfile)
 	}
 	return nil
+}
+
+// Rootless reports whether the caller lacks real root: not uid 0, or uid 0
+// of a user namespace other than the initial one (rootless podman runs its
+// runtime so), where host cgroups and /run are not writable.
+func Rootless() bool {
+	if os.Geteuid() != 0 {
+		return true
+	}
+	return InUserNS()
+}
+
+// InUserNS reports whether this process is outside the initial user
+// namespace, whose uid_map is the identity over the whole range.
+func InUserNS() bool {
+	data, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false
+	}
+	f := bytes.Fields(data)
+	return !(len(f) == 3 && string(f[0]) == "0" && string(f[1]) == "0" && string(f[2]) == "4294967295")
 }
