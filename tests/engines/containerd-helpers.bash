@@ -5,7 +5,7 @@
 #
 #   ctd_start DIR [EXTRA-TOML]   writes DIR/config.toml, starts containerd
 #   ctd_stop                     stops it and cleans up its leftovers
-#   ctd_import NS NAME [ENTRYPOINT-JSON]   imports a busybox image as NAME
+#   ctd_import NS NAME [ENTRYPOINT-JSON [CMD-JSON]]   a busybox image as NAME
 
 CTD_BIN=${CTD_BIN:-containerd}
 
@@ -103,13 +103,13 @@ ctd_stop() {
 	return 0
 }
 
-# ctd_import NS NAME [ENTRYPOINT-JSON]: a busybox image imported into
-# containerd namespace NS.
+# ctd_import NS NAME [ENTRYPOINT-JSON [CMD-JSON]]: a busybox image imported
+# into containerd namespace NS.
 ctd_import() {
-	local ns=$1 name=$2 ep=${3:-null} tmp
+	local ns=$1 name=$2 ep=${3:-null} cmd=${4:-'["/bin/sh"]'} tmp
 	tmp=$(mktemp -d)
 	busybox_tarball "$tmp/rootfs.tar"
-	"$BATS_TEST_DIRNAME/mkociimage.sh" "$tmp/image.tar" "$name" "$tmp/rootfs.tar" "$ep"
+	"$BATS_TEST_DIRNAME/mkociimage.sh" "$tmp/image.tar" "$name" "$tmp/rootfs.tar" "$ep" "$cmd"
 	ctr -a "$CTD_SOCK" -n "$ns" images import "$tmp/image.tar" >&2
 	local rc=$?
 	rm -rf "$tmp"

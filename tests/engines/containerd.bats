@@ -90,6 +90,28 @@ wait_status() {
 	cleanup det1
 }
 
+@test "ctr task kill -a, failed exec, delete -f of a running task" {
+	ctr_run -d "$IMAGE" kall1 sh -c 'sleep 1000 & sleep 1001 & wait'
+	wait_status kall1 RUNNING
+	# An exec whose binary is missing fails, and the task lives on.
+	run c task exec --exec-id bad kall1 /no/such/binary
+	[ "$status" -ne 0 ]
+	echo "$output" | grep -q 'no such file or directory'
+	wait_status kall1 RUNNING
+	# kill --all reaches every process of the container.
+	c task kill -a -s SIGKILL kall1
+	wait_status kall1 STOPPED
+	c task delete kall1
+	c containers rm kall1
+	# delete -f of a running task: kill --all, then delete --force.
+	ctr_run -d "$IMAGE" kall3 sleep 1000
+	wait_status kall3 RUNNING
+	c task delete -f kall3
+	c containers rm kall3
+	run "$HUTCH" --root "$RUNC_ROOT/$NS" state kall3
+	[ "$status" -ne 0 ]
+}
+
 @test "ctr run -t and task exec -t: a terminal in the container" {
 	# ctr -t needs a terminal of its own: script(1) gives it one.
 	run timeout 60 script -qec "ctr -a $CTD_SOCK -n $NS run --rm -t --runc-binary $HUTCH --runc-root $RUNC_ROOT $IMAGE tty1 sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo ISATTY; exit 5'" /dev/null </dev/null

@@ -1,0 +1,213 @@
+// cri-client drives a CRI runtime service (containerd's CRI plugin) the way
+// kubelet does, one call per subcommand, so tests/engines/cri.bats can check
+// each step. It prints IDs and key=value lines for the shell.
+//
+//	cri-client -socket S runp -name N -uid U -handler hutch -cgroup-parent P -log-dir D
+//	cri-client -socket S create -pod ID -image IMG -name N -log L -pod-name N -pod-uid U ... -- ARGS...
+//	cri-client -socket S start ID | stop ID | rm ID | stopp ID | rmp ID
+//	cri-client -socket S exec ID -- ARGS...   (stdout, stderr; exits with the command's code)
+//	cri-client -socket S status ID | statusp ID
+//	cri-client -socket S version
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	cri "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+func main() {
+	socket := flag.String("socket", "", "path of the CRI unix socket")
+	timeout := flag.Duration("timeout", 60*time.Second, "deadline of each call")
+	flag.Parse()
+	if *socket == "" || flag.NArg() == 0 {
+		fatalf("usage: cri-client -socket PATH COMMAND [ARGS...]")
+	}
+	conn, err := grpc.NewClient("unix://"+*socket, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		fatalf("connect to %s: %v", *socket, err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	rs := cri.NewRuntimeServiceClient(conn)
+	os.Exit(run(ctx, rs, flag.Arg(0), flag.Args()[1:]))
+}
+
+func fatalf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "cri-client: "+format+"\n", a...)
+	os.Exit(2)
+}
+
+// podFlags are the parts of a PodSandboxConfig kubelet sends that the test
+// chooses; create needs them again, as kubelet sends the pod config twice.
+type podFlags struct {
+	name, uid, namespace, cgroupParent, logDir *string
+}
+
+func addPodFlags(fs *flag.FlagSet) podFlags {
+	return podFlags{
+		name:         fs.String("pod-name", "hutch-pod", "pod name"),
+		uid:          fs.String("pod-uid", "hutch-pod-uid", "pod uid"),
+		namespace:    fs.String("pod-namespace", "default", "pod namespace"),
+		cgroupParent: fs.String("cgroup-parent", "", "linux.cgroup_parent of the pod"),
+		logDir:       fs.String("log-dir", "", "log_directory of the pod"),
+	}
+}
+
+func (p podFlags) config() *cri.PodSandboxConfig {
+	return &cri.PodSandboxConfig{
+		Metadata:     &cri.PodSandboxMetadata{Name: *p.name, Uid: *p.uid, Namespace: *p.namespace},
+		Hostname:     *p.name,
+		LogDirectory: *p.logDir,
+		Labels:       map[string]string{"io.kubernetes.pod.name": *p.name},
+		Linux: &cri.LinuxPodSandboxConfig{
+			CgroupParent: *p.cgroupParent,
+			SecurityContext: &cri.LinuxSandboxSecurityContext{
+				NamespaceOptions: &cri.NamespaceOption{Network: cri.NamespaceMode_POD, Pid: cri.NamespaceMode_CONTAINER, Ipc: cri.NamespaceMode_POD},
+			},
+		},
+	}
+}
+
+func run(ctx context.Context, rs cri.RuntimeServiceClient, cmd string, args []string) int {
+	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
+	switch cmd {
+	case "version":
+		v, err := rs.Version(ctx, &cri.VersionRequest{})
+		check(err, "Version")
+		fmt.Printf("runtime=%s version=%s api=%s\n", v.RuntimeName, v.RuntimeVersion, v.RuntimeApiVersion)
+
+	case "runp":
+		handler := fs.String("handler", "", "runtime_handler (RuntimeClass)")
+		pod := addPodFlags(fs)
+		fs.Parse(args)
+		r, err := rs.RunPodSandbox(ctx, &cri.RunPodSandboxRequest{Config: pod.config(), RuntimeHandler: *handler})
+		check(err, "RunPodSandbox")
+		fmt.Println(r.PodSandboxId)
+
+	case "create":
+		podID := fs.String("pod", "", "pod sandbox id")
+		image := fs.String("image", "", "image reference")
+		name := fs.String("name", "c", "container name")
+		logPath := fs.String("log", "", "log_path, relative to the pod's log_directory")
+		memory := fs.Int64("memory", 0, "memory limit in bytes (0: none)")
+		seccomp := fs.String("seccomp", "", "seccomp profile: runtime/default or empty (unconfined)")
+		pod := addPodFlags(fs)
+		fs.Parse(args)
+		cfg := &cri.ContainerConfig{
+			Metadata: &cri.ContainerMetadata{Name: *name},
+			Image:    &cri.ImageSpec{Image: *image},
+			Command:  fs.Args(),
+			LogPath:  *logPath,
+			Envs:     []*cri.KeyValue{{Key: "HUTCH_CRI", Value: []byte("1")}},
+			Linux: &cri.LinuxContainerConfig{
+				Resources:       &cri.LinuxContainerResources{MemoryLimitInBytes: *memory},
+				SecurityContext: &cri.LinuxContainerSecurityContext{NamespaceOptions: &cri.NamespaceOption{Network: cri.NamespaceMode_POD, Pid: cri.NamespaceMode_CONTAINER, Ipc: cri.NamespaceMode_POD}},
+			},
+		}
+		if *seccomp == "runtime/default" {
+			cfg.Linux.SecurityContext.Seccomp = &cri.SecurityProfile{ProfileType: cri.SecurityProfile_RuntimeDefault}
+		}
+		r, err := rs.CreateContainer(ctx, &cri.CreateContainerRequest{PodSandboxId: *podID, Config: cfg, SandboxConfig: pod.config()})
+		check(err, "CreateContainer")
+		fmt.Println(r.ContainerId)
+
+	case "start":
+		_, err := rs.StartContainer(ctx, &cri.StartContainerRequest{ContainerId: one(args)})
+		check(err, "StartContainer")
+
+	case "exec":
+		if len(args) < 3 || args[1] != "--" {
+			fatalf("usage: exec ID -- ARGS...")
+		}
+		r, err := rs.ExecSync(ctx, &cri.ExecSyncRequest{ContainerId: args[0], Cmd: args[2:], Timeout: 30})
+		check(err, "ExecSync")
+		os.Stdout.Write(r.Stdout)
+		os.Stderr.Write(r.Stderr)
+		return int(r.ExitCode)
+
+	case "status":
+		r, err := rs.ContainerStatus(ctx, &cri.ContainerStatusRequest{ContainerId: one(args), Verbose: true})
+		check(err, "ContainerStatus")
+		s := r.Status
+		fmt.Printf("state=%s\nexit_code=%d\nreason=%s\nimage=%s\nlog_path=%s\npid=%s\n",
+			s.State, s.ExitCode, s.Reason, s.Image.GetImage(), s.LogPath, pidOf(r.Info))
+		if s.Resources.GetLinux() != nil {
+			fmt.Printf("memory_limit=%d\n", s.Resources.GetLinux().MemoryLimitInBytes)
+		}
+
+	case "statusp":
+		r, err := rs.PodSandboxStatus(ctx, &cri.PodSandboxStatusRequest{PodSandboxId: one(args), Verbose: true})
+		check(err, "PodSandboxStatus")
+		s := r.Status
+		fmt.Printf("state=%s\nip=%s\nnetns=%s\npid=%s\n", s.State, s.Network.GetIp(),
+			s.Linux.GetNamespaces().GetOptions().GetNetwork(), pidOf(r.Info))
+
+	case "stop":
+		_, err := rs.StopContainer(ctx, &cri.StopContainerRequest{ContainerId: one(args), Timeout: 10})
+		check(err, "StopContainer")
+	case "rm":
+		_, err := rs.RemoveContainer(ctx, &cri.RemoveContainerRequest{ContainerId: one(args)})
+		check(err, "RemoveContainer")
+	case "stopp":
+		_, err := rs.StopPodSandbox(ctx, &cri.StopPodSandboxRequest{PodSandboxId: one(args)})
+		check(err, "StopPodSandbox")
+	case "rmp":
+		_, err := rs.RemovePodSandbox(ctx, &cri.RemovePodSandboxRequest{PodSandboxId: one(args)})
+		check(err, "RemovePodSandbox")
+
+	case "pods":
+		r, err := rs.ListPodSandbox(ctx, &cri.ListPodSandboxRequest{})
+		check(err, "ListPodSandbox")
+		for _, p := range r.Items {
+			fmt.Printf("%s %s %s\n", p.Id, p.Metadata.GetName(), p.State)
+		}
+	case "ps":
+		r, err := rs.ListContainers(ctx, &cri.ListContainersRequest{})
+		check(err, "ListContainers")
+		for _, c := range r.Containers {
+			fmt.Printf("%s %s %s\n", c.Id, c.Metadata.GetName(), c.State)
+		}
+	default:
+		fatalf("unknown command %q", cmd)
+	}
+	return 0
+}
+
+func one(args []string) string {
+	if len(args) != 1 || args[0] == "" {
+		fatalf("expected one ID, got %q", args)
+	}
+	return args[0]
+}
+
+func check(err error, call string) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cri-client: %s: %v\n", call, err)
+		os.Exit(3)
+	}
+}
+
+// pidOf finds "pid" in the verbose info JSON containerd returns (its
+// schema is containerd's, not the CRI's, so only the number is read).
+func pidOf(info map[string]string) string {
+	s := info["info"]
+	i := strings.Index(s, `"pid":`)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(`"pid":`):]
+	j := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if j < 0 {
+		return s
+	}
+	return s[:j]
+}
