@@ -2,12 +2,15 @@
 // kubelet does, one call per subcommand, so tests/engines/cri.bats can check
 // each step. It prints IDs and key=value lines for the shell.
 //
-//	cri-client -socket S runp -name N -uid U -handler hutch -cgroup-parent P -log-dir D
-//	cri-client -socket S create -pod ID -image IMG -name N -log L -pod-name N -pod-uid U ... -- ARGS...
-//	cri-client -socket S start ID | stop ID | rm ID | stopp ID | rmp ID
-//	cri-client -socket S exec ID -- ARGS...   (stdout, stderr; exits with the command's code)
-//	cri-client -socket S status ID | statusp ID
-//	cri-client -socket S version
+//	cri-client -socket S runp -handler hutch [pod flags]          prints the pod id
+//	cri-client -socket S create -pod ID -image IMG [flags] [pod flags] -- ARGS...
+//	cri-client -socket S start|stop|rm|status ID    (containers)
+//	cri-client -socket S stopp|rmp|statusp ID       (pods)
+//	cri-client -socket S exec [-timeout S] ID -- ARGS...   exits with the command's code
+//	cri-client -socket S update -memory N ID | pods | ps | version
+//
+// The pod flags (-pod-name, -pod-uid, -cgroup-parent, -log-dir, -pid,
+// -sysctl) are given to create again: kubelet sends the pod config twice.
 package main
 
 import (
@@ -49,7 +52,7 @@ func fatalf(format string, a ...any) {
 // podFlags are the parts of a PodSandboxConfig kubelet sends that the test
 // chooses; create needs them again, as kubelet sends the pod config twice.
 type podFlags struct {
-	name, uid, namespace, cgroupParent, logDir *string
+	name, uid, namespace, cgroupParent, logDir, pid, sysctl *string
 }
 
 func addPodFlags(fs *flag.FlagSet) podFlags {
@@ -59,20 +62,33 @@ func addPodFlags(fs *flag.FlagSet) podFlags {
 		namespace:    fs.String("pod-namespace", "default", "pod namespace"),
 		cgroupParent: fs.String("cgroup-parent", "", "linux.cgroup_parent of the pod"),
 		logDir:       fs.String("log-dir", "", "log_directory of the pod"),
+		pid:          fs.String("pid", "container", "pid namespace: container or pod (shareProcessNamespace)"),
+		sysctl:       fs.String("sysctl", "", "one pod sysctl, KEY=VALUE"),
 	}
 }
 
+func (p podFlags) namespaces() *cri.NamespaceOption {
+	pid := cri.NamespaceMode_CONTAINER
+	if *p.pid == "pod" {
+		pid = cri.NamespaceMode_POD
+	}
+	return &cri.NamespaceOption{Network: cri.NamespaceMode_POD, Pid: pid, Ipc: cri.NamespaceMode_POD}
+}
+
 func (p podFlags) config() *cri.PodSandboxConfig {
+	var sysctls map[string]string
+	if k, v, ok := strings.Cut(*p.sysctl, "="); ok {
+		sysctls = map[string]string{k: v}
+	}
 	return &cri.PodSandboxConfig{
 		Metadata:     &cri.PodSandboxMetadata{Name: *p.name, Uid: *p.uid, Namespace: *p.namespace},
 		Hostname:     *p.name,
 		LogDirectory: *p.logDir,
 		Labels:       map[string]string{"io.kubernetes.pod.name": *p.name},
 		Linux: &cri.LinuxPodSandboxConfig{
-			CgroupParent: *p.cgroupParent,
-			SecurityContext: &cri.LinuxSandboxSecurityContext{
-				NamespaceOptions: &cri.NamespaceOption{Network: cri.NamespaceMode_POD, Pid: cri.NamespaceMode_CONTAINER, Ipc: cri.NamespaceMode_POD},
-			},
+			CgroupParent:    *p.cgroupParent,
+			Sysctls:         sysctls,
+			SecurityContext: &cri.LinuxSandboxSecurityContext{NamespaceOptions: p.namespaces()},
 		},
 	}
 }
@@ -100,8 +116,22 @@ func run(ctx context.Context, rs cri.RuntimeServiceClient, cmd string, args []st
 		logPath := fs.String("log", "", "log_path, relative to the pod's log_directory")
 		memory := fs.Int64("memory", 0, "memory limit in bytes (0: none)")
 		seccomp := fs.String("seccomp", "", "seccomp profile: runtime/default or empty (unconfined)")
+		user := fs.Int64("user", -1, "run_as_user (-1: the image's)")
+		readonly := fs.Bool("readonly", false, "readonly_rootfs")
+		noNewPrivs := fs.Bool("no-new-privs", false, "no_new_privs (allowPrivilegeEscalation: false)")
+		dropAll := fs.Bool("drop-all-caps", false, "drop every capability")
 		pod := addPodFlags(fs)
 		fs.Parse(args)
+		sc := &cri.LinuxContainerSecurityContext{NamespaceOptions: pod.namespaces(), ReadonlyRootfs: *readonly, NoNewPrivs: *noNewPrivs}
+		if *user >= 0 {
+			sc.RunAsUser = &cri.Int64Value{Value: *user}
+		}
+		if *dropAll {
+			sc.Capabilities = &cri.Capability{DropCapabilities: []string{"ALL"}}
+		}
+		if *seccomp == "runtime/default" {
+			sc.Seccomp = &cri.SecurityProfile{ProfileType: cri.SecurityProfile_RuntimeDefault}
+		}
 		cfg := &cri.ContainerConfig{
 			Metadata: &cri.ContainerMetadata{Name: *name},
 			Image:    &cri.ImageSpec{Image: *image},
@@ -110,11 +140,8 @@ func run(ctx context.Context, rs cri.RuntimeServiceClient, cmd string, args []st
 			Envs:     []*cri.KeyValue{{Key: "HUTCH_CRI", Value: []byte("1")}},
 			Linux: &cri.LinuxContainerConfig{
 				Resources:       &cri.LinuxContainerResources{MemoryLimitInBytes: *memory},
-				SecurityContext: &cri.LinuxContainerSecurityContext{NamespaceOptions: &cri.NamespaceOption{Network: cri.NamespaceMode_POD, Pid: cri.NamespaceMode_CONTAINER, Ipc: cri.NamespaceMode_POD}},
+				SecurityContext: sc,
 			},
-		}
-		if *seccomp == "runtime/default" {
-			cfg.Linux.SecurityContext.Seccomp = &cri.SecurityProfile{ProfileType: cri.SecurityProfile_RuntimeDefault}
 		}
 		r, err := rs.CreateContainer(ctx, &cri.CreateContainerRequest{PodSandboxId: *podID, Config: cfg, SandboxConfig: pod.config()})
 		check(err, "CreateContainer")
@@ -124,11 +151,21 @@ func run(ctx context.Context, rs cri.RuntimeServiceClient, cmd string, args []st
 		_, err := rs.StartContainer(ctx, &cri.StartContainerRequest{ContainerId: one(args)})
 		check(err, "StartContainer")
 
+	case "update":
+		memory := fs.Int64("memory", 0, "new memory limit in bytes")
+		fs.Parse(args)
+		_, err := rs.UpdateContainerResources(ctx, &cri.UpdateContainerResourcesRequest{
+			ContainerId: one(fs.Args()), Linux: &cri.LinuxContainerResources{MemoryLimitInBytes: *memory}})
+		check(err, "UpdateContainerResources")
+
 	case "exec":
+		execTimeout := fs.Int64("timeout", 30, "seconds before the exec is killed (a probe's timeoutSeconds)")
+		fs.Parse(args)
+		args = fs.Args()
 		if len(args) < 3 || args[1] != "--" {
-			fatalf("usage: exec ID -- ARGS...")
+			fatalf("usage: exec [-timeout S] ID -- ARGS...")
 		}
-		r, err := rs.ExecSync(ctx, &cri.ExecSyncRequest{ContainerId: args[0], Cmd: args[2:], Timeout: 30})
+		r, err := rs.ExecSync(ctx, &cri.ExecSyncRequest{ContainerId: args[0], Cmd: args[2:], Timeout: *execTimeout})
 		check(err, "ExecSync")
 		os.Stdout.Write(r.Stdout)
 		os.Stderr.Write(r.Stderr)

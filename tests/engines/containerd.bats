@@ -76,6 +76,8 @@ wait_status() {
 	run "$HUTCH" --root "$RUNC_ROOT/$NS" state det1
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r .status)" = running ]
+	# hutch's own state format (runc's has no init_start_time).
+	jq -e 'has("init_start_time")' "$RUNC_ROOT/$NS/det1/state.json"
 	run c task exec --exec-id ex1 det1 sh -c 'echo in-exec; exit 7'
 	[ "$status" -eq 7 ]
 	[ "$output" = in-exec ]

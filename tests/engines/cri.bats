@@ -72,11 +72,20 @@ setup_file() {
 
 teardown_file() {
 	[ -n "${CTD_DIR:-}" ] || return 0
+	# Pods a failed test left: StopPodSandbox runs CNI DEL, which drops
+	# their entries from the CNI result cache in /var/lib/cni.
+	local pods p
+	pods=$(timeout 30 "$CRI_CLIENT" -socket "$CTD_SOCK" pods 2>/dev/null | awk '{ print $1 }')
+	for p in $pods; do
+		timeout 30 "$CRI_CLIENT" -socket "$CTD_SOCK" stopp "$p" || true
+		timeout 30 "$CRI_CLIENT" -socket "$CTD_SOCK" rmp "$p" || true
+	done
 	ctd_stop
-	# What the CNI plugins made outside CTD_DIR: the bridge and the
-	# result cache of our network.
+	# What the CNI plugins made outside CTD_DIR: the bridge, and cache
+	# entries of our networks if DEL did not run.
 	ip link del "$BRIDGE" 2>/dev/null || true
 	rm -f /var/lib/cni/results/"$CNI_NET"-* 2>/dev/null || true
+	for p in $pods; do rm -f /var/lib/cni/results/cni-loopback-"$p"-*; done
 }
 
 cri() {
@@ -99,6 +108,19 @@ hutch_status() {
 	echo "$out" | jq -r .status
 }
 
+# nothing_left: no pod, hutch state, cgroup, container process or shim.
+nothing_left() {
+	run cri pods
+	[ -z "$output" ] || { echo "pods left: $output"; return 1; }
+	run find "$HUTCH_ROOT" -mindepth 1
+	[ -z "$output" ] || { echo "hutch state left: $output"; return 1; }
+	run find /sys/fs/cgroup/ -maxdepth 3 -mindepth 2 -type d -path "*/$CGROUP_PARENT/*"
+	[ -z "$output" ] || { echo "cgroups left: $output"; return 1; }
+	run grep -lsz '^HUTCH_CRI=1$' /proc/[0-9]*/environ
+	[ -z "$output" ] || { echo "processes left: $output"; return 1; }
+	[ -z "$(ctd_shims)" ] || { echo "shims left: $(ctd_shims)"; return 1; }
+}
+
 @test "RunPodSandbox with runtime handler hutch" {
 	run cri runp -handler hutch $(pod_flags)
 	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
@@ -112,6 +134,8 @@ hutch_status() {
 	# The sandbox runs under hutch, not under the default runc.
 	[ "$(hutch_status "$pod")" = running ]
 	[ -z "$(ls -A "$CTD_DIR/runc-default" 2>/dev/null)" ]
+	# and the state file is hutch's own format (runc's has no init_start_time).
+	jq -e 'has("init_start_time")' "$HUTCH_ROOT/$pod/state.json"
 	# Its process is the local pause image's entrypoint.
 	local pid
 	pid=$(field pid)
@@ -202,15 +226,7 @@ hutch_status() {
 	[ "$(field state)" = SANDBOX_NOTREADY ]
 	[ ! -d "/proc/$pid" ]
 	cri rmp "$pod"
-	run cri pods
-	[ -z "$output" ] || { echo "pods left: $output"; return 1; }
-	run find "$HUTCH_ROOT" -mindepth 1
-	[ -z "$output" ] || { echo "hutch state left: $output"; return 1; }
-	run find /sys/fs/cgroup/ -maxdepth 3 -mindepth 2 -type d -path "*/$CGROUP_PARENT/*"
-	[ -z "$output" ] || { echo "cgroups left: $output"; return 1; }
-	run grep -lsz '^HUTCH_CRI=1$' /proc/[0-9]*/environ
-	[ -z "$output" ] || { echo "processes left: $output"; return 1; }
-	[ -z "$(ctd_shims)" ] || { echo "shims left: $(ctd_shims)"; return 1; }
+	nothing_left
 }
 
 @test "a pod with the RuntimeDefault seccomp profile, start to removal" {
@@ -232,4 +248,95 @@ hutch_status() {
 	cri stopp "$pod"
 	cri rmp "$pod"
 	[ "$(hutch_status "$pod")" = gone ]
+}
+
+# pod_run NAME [RUNP-FLAGS...]: POD, a ready pod under hutch.
+pod_run() {
+	local name=$1
+	shift
+	POD=$(cri runp -handler hutch -pod-name "$name" -pod-uid "$name-uid" $(pod_flags) "$@")
+}
+
+# ctr_run NAME [CREATE-FLAGS...] -- ARGS...: CID, a started container in POD.
+ctr_run() {
+	local name=$1
+	shift
+	CID=$(cri create -pod "$POD" -image "$IMAGE" -name "$name" $(pod_flags) "$@")
+	cri start "$CID"
+}
+
+# pod_rm: stops and removes POD and its containers.
+pod_rm() {
+	cri stopp "$POD"
+	cri rmp "$POD"
+	[ "$(hutch_status "$POD")" = gone ]
+}
+
+@test "securityContext: runAsUser, readOnlyRootFilesystem, no privilege escalation, no capabilities" {
+	pod_run secctx
+	ctr_run secctx -user 1000 -readonly -no-new-privs -drop-all-caps -- \
+		sh -c 'trap "exit 0" TERM; while :; do sleep 0.2; done'
+	[ "$(hutch_status "$CID")" = running ]
+	run cri exec "$CID" -- sh -c 'id -u; grep -E "^(CapEff|NoNewPrivs):" /proc/self/status; touch /x 2>&1; touch /tmp/x 2>&1'
+	echo "$output"
+	[ "${lines[0]}" = 1000 ]
+	echo "$output" | grep -qP '^CapEff:\t0{16}$'
+	echo "$output" | grep -qP '^NoNewPrivs:\t1$'
+	echo "$output" | grep -q "touch: /x: Read-only file system"
+	echo "$output" | grep -q "touch: /tmp/x: Read-only file system"
+	pod_rm
+}
+
+@test "shareProcessNamespace: containers join the pause's pid namespace" {
+	pod_run sharedpid -pid pod -sysctl net.ipv4.ip_unprivileged_port_start=80
+	ctr_run one -pid pod -pod-name sharedpid -pod-uid sharedpid-uid -- sleep 1001
+	local one=$CID
+	ctr_run two -pid pod -pod-name sharedpid -pod-uid sharedpid-uid -- sleep 1002
+	run cri exec "$CID" -- sh -c 'ps -o pid,args; cat /proc/sys/net/ipv4/ip_unprivileged_port_start'
+	echo "$output"
+	# pid 1 is the sandbox's sleep; both containers' processes are seen.
+	echo "$output" | grep -qE '^ +1 +/bin/sleep inf$'
+	echo "$output" | grep -q 'sleep 1001$'
+	echo "$output" | grep -q 'sleep 1002$'
+	[ "${lines[-1]}" = 80 ]
+	pod_rm
+	[ "$(hutch_status "$one")" = gone ]
+	[ "$(hutch_status "$CID")" = gone ]
+}
+
+@test "UpdateContainerResources and an ExecSync probe that times out" {
+	pod_run upd
+	ctr_run upd -memory 67108864 -pod-name upd -pod-uid upd-uid -- sh -c 'trap "exit 0" TERM; while :; do sleep 0.2; done'
+	cri update -memory 134217728 "$CID"
+	[ "$(cat "/sys/fs/cgroup/memory/$CGROUP_PARENT/$CID/memory.limit_in_bytes")" = 134217728 ]
+	run cri status "$CID"
+	[ "$(field memory_limit)" = 134217728 ]
+	# A probe that outlives its timeout fails, and its process is killed.
+	SECONDS=0
+	run cri exec -timeout 1 "$CID" -- sleep 30
+	[ "$status" -ne 0 ]
+	[ "$SECONDS" -lt 20 ]
+	run cri exec "$CID" -- ps -o args
+	! echo "$output" | grep -q 'sleep 30'
+	pod_rm
+}
+
+@test "a container over its memory limit is OOMKilled" {
+	pod_run oom
+	ctr_run oom -memory 16777216 -pod-name oom -pod-uid oom-uid -- sh -c 'echo go; tail /dev/zero'
+	local i
+	for i in $(seq 50); do
+		run cri status "$CID"
+		[ "$(field state)" = CONTAINER_EXITED ] && break
+		sleep 0.2
+	done
+	echo "$output"
+	[ "$(field state)" = CONTAINER_EXITED ]
+	[ "$(field exit_code)" = 137 ]
+	[ "$(field reason)" = OOMKilled ]
+	pod_rm
+}
+
+@test "nothing left behind by any pod" {
+	nothing_left
 }
