@@ -10,7 +10,7 @@
 //	cri-client -socket S update -memory N ID | pods | ps | version
 //
 // The pod flags (-pod-name, -pod-uid, -cgroup-parent, -log-dir, -pid,
-// -sysctl) are given to create again: kubelet sends the pod config twice.
+// -host-network, -sysctl) are given to create again: kubelet sends the pod config twice.
 package main
 
 import (
@@ -53,6 +53,7 @@ func fatalf(format string, a ...any) {
 // chooses; create needs them again, as kubelet sends the pod config twice.
 type podFlags struct {
 	name, uid, namespace, cgroupParent, logDir, pid, sysctl *string
+	hostNetwork                                             *bool
 }
 
 func addPodFlags(fs *flag.FlagSet) podFlags {
@@ -62,17 +63,24 @@ func addPodFlags(fs *flag.FlagSet) podFlags {
 		namespace:    fs.String("pod-namespace", "default", "pod namespace"),
 		cgroupParent: fs.String("cgroup-parent", "", "linux.cgroup_parent of the pod"),
 		logDir:       fs.String("log-dir", "", "log_directory of the pod"),
-		pid:          fs.String("pid", "container", "pid namespace: container or pod (shareProcessNamespace)"),
+		pid:          fs.String("pid", "container", "pid namespace: container, pod (shareProcessNamespace) or node (hostPID)"),
+		hostNetwork:  fs.Bool("host-network", false, "hostNetwork: no pod network namespace"),
 		sysctl:       fs.String("sysctl", "", "one pod sysctl, KEY=VALUE"),
 	}
 }
 
 func (p podFlags) namespaces() *cri.NamespaceOption {
-	pid := cri.NamespaceMode_CONTAINER
-	if *p.pid == "pod" {
+	pid, network := cri.NamespaceMode_CONTAINER, cri.NamespaceMode_POD
+	switch *p.pid {
+	case "pod":
 		pid = cri.NamespaceMode_POD
+	case "node":
+		pid = cri.NamespaceMode_NODE
 	}
-	return &cri.NamespaceOption{Network: cri.NamespaceMode_POD, Pid: pid, Ipc: cri.NamespaceMode_POD}
+	if *p.hostNetwork {
+		network = cri.NamespaceMode_NODE
+	}
+	return &cri.NamespaceOption{Network: network, Pid: pid, Ipc: cri.NamespaceMode_POD}
 }
 
 func (p podFlags) config() *cri.PodSandboxConfig {
@@ -80,9 +88,15 @@ func (p podFlags) config() *cri.PodSandboxConfig {
 	if k, v, ok := strings.Cut(*p.sysctl, "="); ok {
 		sysctls = map[string]string{k: v}
 	}
+	// As kubelet: a hostNetwork pod keeps the node's hostname (and UTS
+	// namespace), so none is sent.
+	hostname := *p.name
+	if *p.hostNetwork {
+		hostname = ""
+	}
 	return &cri.PodSandboxConfig{
+		Hostname:     hostname,
 		Metadata:     &cri.PodSandboxMetadata{Name: *p.name, Uid: *p.uid, Namespace: *p.namespace},
-		Hostname:     *p.name,
 		LogDirectory: *p.logDir,
 		Labels:       map[string]string{"io.kubernetes.pod.name": *p.name},
 		Linux: &cri.LinuxPodSandboxConfig{

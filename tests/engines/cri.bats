@@ -337,6 +337,30 @@ pod_rm() {
 	pod_rm
 }
 
+@test "hostPID and hostNetwork: stopping the container ends all its processes" {
+	pod_run hostns -pid node -host-network
+	ctr_run hostns -pid node -host-network -pod-name hostns -pod-uid hostns-uid -- \
+		sh -c 'sleep 1003 & sleep 1004 & wait'
+	[ "$(hutch_status "$CID")" = running ]
+	run cri exec "$CID" -- sh -c 'readlink /proc/self/ns/pid; readlink /proc/self/ns/net'
+	echo "$output"
+	# The host's namespaces (this shell's), not new ones.
+	[ "${lines[0]}" = "$(readlink /proc/$$/ns/pid)" ]
+	[ "${lines[1]}" = "$(readlink /proc/$$/ns/net)" ]
+	pgrep -fx 'sleep 1003'
+	# No pid namespace to take the children down with the init: the
+	# runtime's kill --all must reach them.
+	cri stop "$CID"
+	run cri status "$CID"
+	[ "$(field state)" = CONTAINER_EXITED ]
+	local i
+	for i in $(seq 25); do pgrep -fx 'sleep 100[34]' >/dev/null || break; sleep 0.2; done
+	run pgrep -fx 'sleep 100[34]'
+	[ -z "$output" ] || { echo "left running: $output"; return 1; }
+	cri rm "$CID"
+	pod_rm
+}
+
 @test "nothing left behind by any pod" {
 	nothing_left
 }
