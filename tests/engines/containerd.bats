@@ -145,6 +145,19 @@ wait_status() {
 	[ ! -e "$dir/x" ]
 }
 
+@test "ctr run --seccomp --read-only --cwd --cap-add: the spec's process and root" {
+	run ctr_run --rm --seccomp --read-only --cwd /tmp --cap-add CAP_NET_ADMIN "$IMAGE" sec1 \
+		sh -c 'pwd; grep -E "^(Seccomp|CapEff):" /proc/self/status; touch /x 2>&1; unshare -U true 2>&1; exit 0'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = /tmp ]
+	echo "$output" | grep -qP '^Seccomp:\t2$'
+	# containerd's default set plus CAP_NET_ADMIN (bit 12).
+	echo "$output" | grep -qP '^CapEff:\t00000000a80435fb$'
+	echo "$output" | grep -q 'touch: /x: Read-only file system'
+	echo "$output" | grep -q 'unshare(0x10000000): Operation not permitted'
+}
+
 @test "ctr run --memory-limit: the limit is in the container's cgroup" {
 	ctr_run -d --memory-limit 67108864 "$IMAGE" mem1 sleep 1000
 	wait_status mem1 RUNNING
