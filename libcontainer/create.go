@@ -26,6 +26,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
 	"github.com/hutch-runtime/hutch/libcontainer/initproc"
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
+	"github.com/hutch-runtime/hutch/libcontainer/netdev"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
 	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
@@ -71,6 +72,9 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	if err := validate(s, bundle, o); err != nil {
 		return nil, err
 	}
+	if err := netdev.CheckHost(s.Linux.NetDevices); err != nil {
+		return nil, err
+	}
 	if o.ListenFds > 0 {
 		s.Process.Env = append(s.Process.Env, "LISTEN_FDS="+strconv.Itoa(o.ListenFds), "LISTEN_PID=1")
 		o.PreserveFds += o.ListenFds
@@ -98,6 +102,8 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	defer func() {
 		if err != nil {
 			p.abort()
+		} else {
+			p.netdevs.Close()
 		}
 	}()
 	if o.NotifySocket != "" {
@@ -161,6 +167,9 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 		if err := sysctl.Validate(s.Linux.Sysctl, ipc, net, uts); err != nil {
 			return err
 		}
+		if err := netdev.Validate(s.Linux.NetDevices, net); err != nil {
+			return err
+		}
 		if s.Linux.Resources != nil && !userns.Rootless() {
 			if err := cgroups.Validate(s.Linux.Resources); err != nil {
 				return err
@@ -191,6 +200,7 @@ type initLauncher struct {
 	initPid   int
 	cgroup    cgroups.Manager
 	cgroupAnn map[string]string // rootless: requested/applied limits
+	netdevs   *netdev.Moved
 	st        *state.State
 }
 
@@ -319,6 +329,11 @@ func (p *initLauncher) converse(sock *os.File) error {
 				// The intermediate forked the init into the pid namespace.
 				p.cmd.Wait()
 			}
+			// The init is in its namespaces: hand it the devices before
+			// any hook or container code runs.
+			if p.netdevs, err = netdev.Move(s.Linux.NetDevices, pid); err != nil {
+				return err
+			}
 			if err := p.sendConfig(sock); err != nil {
 				return err
 			}
@@ -413,6 +428,9 @@ func (p *initLauncher) initDied() error {
 // abort undoes a failed create: kill the init, remove its cgroup and the
 // state directory.
 func (p *initLauncher) abort() {
+	// Back to the host while the netns still exists: killing the init
+	// would destroy a veth end moved in.
+	p.netdevs.Rollback()
 	if p.cmd != nil && p.cmd.Process != nil {
 		if p.cmd.ProcessState == nil {
 			p.cmd.Process.Kill()

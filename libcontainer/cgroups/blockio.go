@@ -41,12 +41,14 @@ func weightFileV1(dir, suffix string) string {
 }
 
 func setBlkioV1(dir string, b *specs.LinuxBlockIO) error {
-	if b.Weight != nil {
+	// 0 means unset, as in runc: docker sends weight 0 for every container
+	// without --blkio-weight, and the kernel refuses 0.
+	if b.Weight != nil && *b.Weight != 0 {
 		if err := set("blockIO.weight", dir, weightFileV1(dir, ""), strconv.Itoa(int(*b.Weight))); err != nil {
 			return err
 		}
 	}
-	if b.LeafWeight != nil {
+	if b.LeafWeight != nil && *b.LeafWeight != 0 {
 		if err := set("blockIO.leafWeight", dir, "blkio.leaf_weight", strconv.Itoa(int(*b.LeafWeight))); err != nil {
 			return err
 		}

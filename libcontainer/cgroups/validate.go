@@ -165,10 +165,11 @@ func (v validator) blockIO(r *specs.LinuxResources) error {
 		return nil
 	}
 	var need []string
-	if b.Weight != nil {
+	// 0 is "unset" (docker sends it), see setBlkioV1.
+	if b.Weight != nil && *b.Weight != 0 {
 		need = append(need, "weight")
 	}
-	if b.LeafWeight != nil {
+	if b.LeafWeight != nil && *b.LeafWeight != 0 {
 		need = append(need, "leafWeight")
 	}
 	for i, wd := range b.WeightDevice {

@@ -33,6 +33,7 @@ func Get(version string) *features.Features {
 			Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
 			Capabilities: capabilities.List(),
 			Cgroup:       &features.Cgroup{V1: &t, V2: &t},
+			NetDevices:   &features.NetDevices{Enabled: &t},
 		},
 		Annotations: map[string]string{"org.hutch.version": version},
 	}

@@ -63,6 +63,18 @@ saved() { jq -c "$1" "$ROOT/cmd-up/config.json"; }
 	[ "$(saved .linux.resources.cpu.shares)" = null ]
 }
 
+@test "create with docker's blockIO weight 0 leaves the weight unset" {
+	# docker sends {"weight":0} for every container; the kernel refuses 0.
+	update_config '.linux.resources.blockIO = {"weight": 0, "leafWeight": 0}'
+	hutch_start_bg cmd-up
+	[ "$(ct_status cmd-up)" = running ]
+	f=/sys/fs/cgroup/blkio/hutch/cmd-up/blkio.bfq.weight
+	[ -e "$f" ] || f=/sys/fs/cgroup/blkio/hutch/cmd-up/blkio.weight
+	if [ -e "$f" ]; then
+		[ "$(awk '{print $NF; exit}' "$f")" -ne 0 ]
+	fi
+}
+
 @test "update --pids-limit, and -1 for unlimited" {
 	hutch_start_bg cmd-up
 	run hutch update --pids-limit 20 cmd-up
