@@ -35,7 +35,7 @@ func main() {
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
 			&cli.StringFlag{Name: "criu", Hidden: true},
 		},
-		Before: setupLogging,
+		Before: globalSetup,
 		Commands: []*cli.Command{
 			createCommand, startCommand, stateCommand, killCommand, deleteCommand,
 			runCommand, listCommand, specCommand, featuresCommand, execCommand,
@@ -70,6 +70,25 @@ func printError(err error) {
 	if logrus.StandardLogger().Out != os.Stderr {
 		fmt.Fprintln(os.Stderr, err)
 	}
+}
+
+// globalSetup applies the global flags before any command runs.
+func globalSetup(ctx *cli.Context) error {
+	if err := setupLogging(ctx); err != nil {
+		return err
+	}
+	// --rootless, as in runc: auto detects; true makes hutch behave as
+	// rootless (no host cgroups unless delegated) even for root; false
+	// makes it use host cgroups even when it would not (and fail clearly
+	// if they are not writable).
+	switch v := ctx.String("rootless"); v {
+	case "auto":
+	case "true", "false":
+		userns.ForceRootless(v == "true")
+	default:
+		return fmt.Errorf("--rootless: want true, false or auto, got %q", v)
+	}
+	return nil
 }
 
 func setupLogging(ctx *cli.Context) error {
