@@ -144,6 +144,17 @@ mountinfo_of() {
 	[ "${lines[1]}" = write-ok ]
 }
 
+@test "linux.devices: a fileMode with the file type bits (a host st_mode, as podman sends)" {
+	# 8630 = 020666: S_IFCHR | 0666.
+	update_config '.linux.devices = [{path: "/dev/mynull", type: "c", major: 1, minor: 3, fileMode: 8630}]
+		| .linux.resources.devices += [{allow: true, type: "c", major: 1, minor: 3, access: "rwm"}]'
+	set_args /bin/sh -c 'stat -c "%F %t:%T %a" /dev/mynull; echo x > /dev/mynull && echo write-ok'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "character special file 1:3 666" ]
+	[ "${lines[1]}" = write-ok ]
+}
+
 @test "/dev/pts, /dev/ptmx, /dev/shm and the /dev/fd links" {
 	set_args /bin/sh -c 'awk '"'"'$5 == "/dev/pts" {for (i = 7; i <= NF; i++) if ($i == "-") print $(i + 1)}'"'"' /proc/self/mountinfo
 		readlink /dev/ptmx
