@@ -369,7 +369,14 @@ ok" ]
 	sleep 0.5
 	b=$(cat "$tick")
 	[ "$a" != "$b" ]
-	pm rm -f -t 0 "$CID"
+	# podman kill of a paused container: SIGKILL reaches a frozen task.
+	run -0 pm pause "$CID"
+	run -0 timeout 30 podman --root "$PM/root" --runroot "$PM/runroot" --storage-driver vfs kill "$CID"
+	run -0 pm wait "$CID"
+	[ "$output" = 137 ]
+	run -0 pm inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$CID"
+	[ "$output" = "exited 137" ]
+	pm rm "$CID"
 	assert_gone "$CID"
 }
 
