@@ -25,7 +25,7 @@ setup_file() {
 		echo "no hutch binary at $HUTCH (make build)" >&2
 		return 1
 	}
-	engine_install podman conmon containernetworking-plugins
+	engine_install podman conmon containernetworking-plugins procps
 
 	PM=$(mktemp -d /tmp/hutch-podman.XXXXXX)
 	chmod 0755 "$PM"
@@ -213,6 +213,15 @@ assert_gone() {
 	run -7 pm exec "$CID" sh -c 'exit 7'
 	run -0 pm exec -t "$CID" sh -c '[ -t 0 ] && [ -t 1 ] && tty'
 	[[ "$output" == /dev/pts/* ]]
+	# exec -it from a terminal: the exec pty gets the terminal's size.
+	local hold sp
+	exec {hold}< <(sleep 60)
+	sp=$!
+	run -0 timeout 60 script -qec "stty rows 33 cols 101; podman --root '$PM/root' --runroot '$PM/runroot' \
+		--storage-driver vfs exec -it '$CID' stty size" /dev/null <&$hold
+	exec {hold}<&-
+	kill "$sp" 2>/dev/null || true
+	[[ "$output" == *"33 101"* ]]
 	run -0 pm exec --user 1000:1000 --workdir /tmp -e EXECVAR=v1 "$CID" sh -c 'echo $(id -u):$(id -g) $(pwd) $EXECVAR'
 	[ "$output" = "1000:1000 /tmp v1" ]
 	# exec'd processes join the container's pid namespace and cgroup.
