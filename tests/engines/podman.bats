@@ -403,6 +403,20 @@ ok" ]
 	[ "$(grep -c boot <<<"$output")" -eq 2 ]
 	pm rm -f -t 0 "$CID"
 	assert_gone "$CID"
+
+	# --restart on-failure:2: conmon's exit command restarts it twice.
+	prun_d --restart on-failure:2 "$IMAGE" sh -c 'echo attempt; exit 1'
+	local i
+	for i in $(seq 200); do
+		[ "$(pm inspect -f '{{.RestartCount}} {{.State.Status}}' "$CID")" = "2 exited" ] && break
+		sleep 0.1
+	done
+	run -0 pm inspect -f '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}' "$CID"
+	[ "$output" = "2 exited 1" ]
+	run -0 pm logs "$CID"
+	[ "$(grep -c attempt <<<"$output")" -eq 3 ]
+	pm rm "$CID"
+	assert_gone "$CID"
 }
 
 @test "podman: kill -s delivers the signal" {
