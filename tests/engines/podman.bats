@@ -75,6 +75,12 @@ setup_file() {
 	rm -f "$PM/busybox.tar"
 }
 
+# conmon writes files (its "oom" marker) into its working directory, which
+# podman leaves as ours: keep that out of the repository.
+setup() {
+	cd "$PM/cwd"
+}
+
 teardown_file() {
 	[ -n "${PM:-}" ] && [ -d "$PM" ] || return 0
 	pm rm --all --force --time 0 >/dev/null 2>&1 || true
@@ -318,8 +324,10 @@ ok" ]
 
 @test "podman: --memory OOM kill is exit 137 and OOMKilled" {
 	local hog='x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived'
+	rm -f oom
 	run -137 prun --rm --memory 32m --memory-swap 32m "$IMAGE" sh -c "$hog"
 	[[ "$output" != *survived* ]]
+	[ -e oom ] # conmon saw the OOM event of the container's memory cgroup
 
 	# conmon 2.1.6 writes its "oom" marker relative to its cwd, which podman
 	# 4.3 leaves as the caller's; podman reads it from the bundle. So start
