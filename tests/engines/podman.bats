@@ -81,13 +81,24 @@ setup() {
 	cd "$PM/cwd"
 }
 
+# A failed test must not fail the next ones: remove what it left (each test
+# checks its own leftovers before this).
+teardown() {
+	pm rm --all --force --time 0 >/dev/null 2>&1 || true
+}
+
 teardown_file() {
 	[ -n "${PM:-}" ] && [ -d "$PM" ] || return 0
 	pm rm --all --force --time 0 >/dev/null 2>&1 || true
-	# conmon processes (and anything else) still working for this podman.
-	local p
+	# conmon processes (and anything else) still working for this podman, and
+	# container processes a failed test left behind.
+	local p f
 	for p in $(pgrep -f -- "$PM/" || true); do
 		[ "$p" != $$ ] && kill -9 "$p" 2>/dev/null || true
+	done
+	for f in $(grep -lz -- "^HUTCH_PODMAN_MARK=$MARK\." /proc/[0-9]*/environ 2>/dev/null); do
+		p=${f#/proc/}
+		kill -9 "${p%/environ}" 2>/dev/null || true
 	done
 	grep -F " $PM/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null || true; done
@@ -101,9 +112,9 @@ pm() {
 }
 
 # prun ARGS...: podman run with no network, in our cgroup parent, with the
-# marker that leftover_procs looks for.
+# marker (per test) that leftover_procs looks for.
 prun() {
-	pm run --network none --cgroup-parent "$CGP" -e "HUTCH_PODMAN_MARK=$MARK" "$@"
+	pm run --network none --cgroup-parent "$CGP" -e "HUTCH_PODMAN_MARK=$MARK.$BATS_TEST_NUMBER" "$@"
 }
 
 # prun_d ARGS...: a detached container; sets CID.
@@ -133,10 +144,10 @@ pid_running() {
 	[ -n "$st" ] && [ "$st" != Z ]
 }
 
-# leftover_procs: live processes carrying this file's marker.
+# leftover_procs: live processes carrying this test's marker.
 leftover_procs() {
 	local f pid
-	for f in $(grep -lzxF -- "HUTCH_PODMAN_MARK=$MARK" /proc/[0-9]*/environ 2>/dev/null); do
+	for f in $(grep -lzxF -- "HUTCH_PODMAN_MARK=$MARK.$BATS_TEST_NUMBER" /proc/[0-9]*/environ 2>/dev/null); do
 		pid=${f#/proc/}
 		pid=${pid%/environ}
 		[ "$pid" != $$ ] && pid_running "$pid" && echo "$pid"
@@ -334,7 +345,7 @@ ok" ]
 	# the container from its bundle for podman to see the marker (runc gives
 	# OOMKilled=false otherwise, just as hutch does).
 	local id ud
-	id=$(pm create --network none --cgroup-parent "$CGP" -e "HUTCH_PODMAN_MARK=$MARK" \
+	id=$(pm create --network none --cgroup-parent "$CGP" -e "HUTCH_PODMAN_MARK=$MARK.$BATS_TEST_NUMBER" \
 		--memory 32m --memory-swap 32m "$IMAGE" sh -c "$hog")
 	ud=$(pm inspect -f '{{.StaticDir}}' "$id")
 	run -137 bash -c 'cd "$1" && shift && "$@"' _ "$ud" \
@@ -542,7 +553,7 @@ ok" ]
 	ids+=("$CID")
 	prun_d --uidmap 0:200000:65536 --gidmap 0:200000:65536 "$IMAGE" sleep 1000
 	ids+=("$CID")
-	id=$(pm create --network none --cgroup-parent "$CGP" -e "HUTCH_PODMAN_MARK=$MARK" "$IMAGE" true)
+	id=$(pm create --network none --cgroup-parent "$CGP" -e "HUTCH_PODMAN_MARK=$MARK.$BATS_TEST_NUMBER" "$IMAGE" true)
 	ids+=("$id")
 	pm start -a "$id"
 	# The running ones have their cgroups until removed.
@@ -550,7 +561,7 @@ ok" ]
 		[ -d "/sys/fs/cgroup/pids$CGP/libpod-$id" ]
 	done
 	for id in "${ids[@]}"; do
-		pm rm -f -t 0 "$id"
+		run -0 pm rm -f -t 0 "$id"
 	done
 	for id in "${ids[@]}"; do
 		assert_gone "$id"
