@@ -192,6 +192,23 @@ func Kill(store state.Store, id string, sig unix.Signal, all bool) error {
 	if c.Status == state.Stopped {
 		return errors.New("container not running")
 	}
+	if err := sendSignal(c, sig, all); err != nil {
+		return err
+	}
+	// A v1-frozen task does not die of SIGKILL until thawed: thaw, as runc
+	// does (podman kill of a paused container waits for the exit). Other
+	// signals stay pending, the container stays paused.
+	if sig == unix.SIGKILL && c.Status == state.Paused {
+		if m := c.cgroup(); m != nil {
+			if err := m.Thaw(); err != nil {
+				return fmt.Errorf("thaw after SIGKILL: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func sendSignal(c *Container, sig unix.Signal, all bool) error {
 	if all {
 		if m := c.cgroup(); m != nil {
 			pids, err := m.GetPids()

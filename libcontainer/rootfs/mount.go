@@ -119,6 +119,9 @@ func (e *entry) mount() error {
 func (e *entry) fsMount(source, fstype, dest string, opts mountOpts) error {
 	var target *os.File
 	var err error
+	if fstype == "tmpfs" && opts.flags&unix.MS_REMOUNT == 0 && !opts.hasData("mode") {
+		opts.covered = e.coveredDir(dest)
+	}
 	if opts.flags&unix.MS_REMOUNT != 0 {
 		// A remount acts on the mount already there, not on the directory under it.
 		target, err = pathsafe.OpenInRootFd(e.root, dest, unix.O_PATH)
@@ -147,7 +150,12 @@ func (e *entry) mountOn(source, fstype, dest string, target *os.File, opts mount
 		}
 		defer tmpDir.Close()
 	}
-	if err := unix.Mount(source, pathsafe.ProcFdPath(target), fstype, opts.flags, opts.dataString()); err != nil {
+	// A read-only tmpfs is filled and chmod-ed first, then made read-only.
+	flags := opts.flags
+	if tmpDir != nil || opts.covered != nil {
+		flags &^= unix.MS_RDONLY
+	}
+	if err := unix.Mount(source, pathsafe.ProcFdPath(target), fstype, flags, opts.dataString()); err != nil {
 		op := "mount " + fstype
 		if d := opts.dataString(); d != "" {
 			op += fmt.Sprintf(" (data %q)", d)
@@ -159,7 +167,50 @@ func (e *entry) mountOn(source, fstype, dest string, target *os.File, opts mount
 			return e.err("tmpcopyup", err)
 		}
 	}
+	if c := opts.covered; c != nil {
+		if err := e.keepCoveredMode(dest, c); err != nil {
+			return e.err("tmpfs mode", err)
+		}
+	}
+	if flags != opts.flags {
+		mnt, err := pathsafe.OpenInRootFd(e.root, dest, unix.O_PATH)
+		if err != nil {
+			return e.err("reopen mount", err)
+		}
+		err = unix.Mount("", pathsafe.ProcFdPath(mnt), "", opts.flags|unix.MS_REMOUNT, opts.dataString())
+		mnt.Close()
+		if err != nil {
+			return e.err("remount read-only", err)
+		}
+	}
 	return e.finish(dest, opts)
+}
+
+// coveredDir stats the directory a tmpfs is about to cover, nil if there
+// is none yet.
+func (e *entry) coveredDir(dest string) *unix.Stat_t {
+	f, err := pathsafe.OpenInRootFd(e.root, dest, unix.O_PATH)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil
+	}
+	return &st
+}
+
+// keepCoveredMode gives a tmpfs mounted without mode= the mode of the
+// directory it covers, as runc does: a fresh tmpfs is 1777, which would
+// open e.g. podman's `--tmpfs /home` to every user.
+func (e *entry) keepCoveredMode(dest string, c *unix.Stat_t) error {
+	d, err := pathsafe.OpenInRootFd(e.root, dest, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return unix.Fchmod(int(d.Fd()), c.Mode&0o7777)
 }
 
 // bind bind-mounts the host path source on dest, then applies the flags a

@@ -16,6 +16,7 @@ type mountOpts struct {
 	recAttr   bool     // attr must be applied with mount_setattr(AT_RECURSIVE)
 	data      []string // everything the kernel must see as fs data
 	tmpcopyup bool
+	covered   *unix.Stat_t // the directory a tmpfs covers, when its mode is kept
 }
 
 type flagOpt struct {
@@ -157,6 +158,16 @@ func parseMountOptions(opts []string) (mountOpts, error) {
 }
 
 func (m mountOpts) dataString() string { return strings.Join(m.data, ",") }
+
+// hasData reports whether the fs data sets key (key=value or bare key).
+func (m mountOpts) hasData(key string) bool {
+	for _, d := range m.data {
+		if k, _, _ := strings.Cut(d, "="); k == key {
+			return true
+		}
+	}
+	return false
+}
 
 // isBind reports whether this is a bind mount, whatever type is given.
 func isBind(typ string, m mountOpts) bool {

@@ -7,7 +7,11 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
+
+// deviceIFMT is the st_mode file type of each linux.devices type.
+var deviceIFMT = map[string]uint32{"c": unix.S_IFCHR, "u": unix.S_IFCHR, "b": unix.S_IFBLK, "p": unix.S_IFIFO}
 
 // knownPropagation lists linux.rootfsPropagation values; runc also accepts
 // the recursive spellings, so configs written for it keep working.
@@ -187,8 +191,16 @@ func validateDevices(errs *errList, devs []specs.LinuxDevice) {
 		default:
 			errs.add("linux.devices[%d].type: unknown device type %q (want c, b, u or p)", i, d.Type)
 		}
-		if d.FileMode != nil && *d.FileMode&^os.ModePerm != 0 {
-			errs.add("linux.devices[%d].fileMode: %#o has bits outside 0777", i, uint32(*d.FileMode))
+		if d.FileMode != nil {
+			// Engines copy a host device's whole st_mode (podman --device
+			// sends 020666): its file type bits are accepted when they name
+			// the device's own type, as runc does.
+			m := uint32(*d.FileMode)
+			if t := m & unix.S_IFMT; t != 0 && t != deviceIFMT[d.Type] {
+				errs.add("linux.devices[%d].fileMode: %#o has file type bits %#o that do not match type %q", i, m, t, d.Type)
+			} else if m&^(unix.S_IFMT|0o777) != 0 {
+				errs.add("linux.devices[%d].fileMode: %#o has bits outside 0777", i, m)
+			}
 		}
 	}
 }

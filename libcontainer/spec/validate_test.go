@@ -284,6 +284,12 @@ func TestValidateDevicesAndPaths(t *testing.T) {
 		{"negative minor", dev(specs.LinuxDevice{Path: "/dev/x", Type: "u", Major: 1, Minor: -1}), "linux.devices[0].minor: "},
 		{"file mode type bits", dev(specs.LinuxDevice{Path: "/dev/x", Type: "c", Major: 1, FileMode: ptr(os.ModeDevice | 0o666)}),
 			"linux.devices[0].fileMode: "},
+		{"st_mode of a char device", dev(specs.LinuxDevice{Path: "/dev/x", Type: "c", Major: 1, FileMode: ptr(os.FileMode(0o20666))}), ""},
+		{"st_mode of a block device", dev(specs.LinuxDevice{Path: "/dev/x", Type: "b", Major: 7, FileMode: ptr(os.FileMode(0o60660))}), ""},
+		{"st_mode type mismatch", dev(specs.LinuxDevice{Path: "/dev/x", Type: "c", Major: 1, FileMode: ptr(os.FileMode(0o60666))}),
+			`linux.devices[0].fileMode: 060666 has file type bits 060000 that do not match type "c"`},
+		{"setuid bit", dev(specs.LinuxDevice{Path: "/dev/x", Type: "c", Major: 1, FileMode: ptr(os.FileMode(0o4666))}),
+			"linux.devices[0].fileMode: 04666 has bits outside 0777"},
 		{"duplicate", func(s *specs.Spec) {
 			d := specs.LinuxDevice{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}
 			s.Linux.Devices = []specs.LinuxDevice{d, d}

@@ -75,6 +75,41 @@ mountinfo_of() {
 	[[ "$output" == *"ermission denied"* ]]
 }
 
+@test "tmpfs tmpcopyup: the covered content is copied in, with the directory's mode" {
+	mkdir -p "$ROOTFS/data/sub"
+	echo kept >"$ROOTFS/data/sub/file"
+	ln -s sub/file "$ROOTFS/data/link"
+	chown -R 1000:1000 "$ROOTFS/data/sub"
+	chmod 0750 "$ROOTFS/data"
+	update_config '.mounts += [{destination: "/data", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "nosuid"]}]'
+	set_args /bin/sh -c 'awk "\$2 == \"/data\" {print \$3}" /proc/mounts; cat /data/link; stat -c "%a %u:%g" /data /data/sub/file; echo new >/data/new && echo writable'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = tmpfs ]
+	[ "${lines[1]}" = kept ]
+	[ "${lines[2]}" = "750 0:0" ]
+	[ "${lines[3]}" = "644 1000:1000" ]
+	[ "${lines[4]}" = writable ]
+	# Only the tmpfs was written to.
+	[ ! -e "$ROOTFS/data/new" ]
+}
+
+@test "tmpfs without mode= keeps the mode of the directory it covers; mode= wins" {
+	mkdir -p "$ROOTFS/keep" "$ROOTFS/given"
+	chmod 0710 "$ROOTFS/keep" "$ROOTFS/given"
+	update_config '.mounts += [
+		{destination: "/keep", type: "tmpfs", source: "tmpfs", options: ["ro"]},
+		{destination: "/given", type: "tmpfs", source: "tmpfs", options: ["mode=1777"]},
+		{destination: "/fresh", type: "tmpfs", source: "tmpfs"}]'
+	set_args /bin/sh -c 'stat -c %a /keep /given /fresh; touch /keep/x'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -ne 0 ]
+	[ "${lines[0]}" = 710 ]
+	[ "${lines[1]}" = 1777 ]
+	[ "${lines[2]}" = 1777 ] # a directory made for the mount: tmpfs's default
+	[[ "$output" == *"Read-only file system"* ]]
+}
+
 @test "default devices: char devices with the right numbers" {
 	set_args /bin/sh -c 'for d in null zero full random urandom tty; do echo "$d $(stat -c "%F %t:%T" /dev/$d)"; done'
 	run hutch run --bundle "$BUNDLE" ct
@@ -106,6 +141,17 @@ mountinfo_of() {
 	run hutch run --bundle "$BUNDLE" ct
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "character special file 1:3 660 1000:1000" ]
+	[ "${lines[1]}" = write-ok ]
+}
+
+@test "linux.devices: a fileMode with the file type bits (a host st_mode, as podman sends)" {
+	# 8630 = 020666: S_IFCHR | 0666.
+	update_config '.linux.devices = [{path: "/dev/mynull", type: "c", major: 1, minor: 3, fileMode: 8630}]
+		| .linux.resources.devices += [{allow: true, type: "c", major: 1, minor: 3, access: "rwm"}]'
+	set_args /bin/sh -c 'stat -c "%F %t:%T %a" /dev/mynull; echo x > /dev/mynull && echo write-ok'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "character special file 1:3 666" ]
 	[ "${lines[1]}" = write-ok ]
 }
 
