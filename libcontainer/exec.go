@@ -21,6 +21,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
+	"github.com/hutch-runtime/hutch/libcontainer/timing"
 )
 
 // ExecOpts are the inputs of `hutch exec`.
@@ -96,6 +97,8 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 }
 
 func startExec(store state.Store, o ExecOpts) (int, error) {
+	t := timing.Start()
+	defer t.Log("exec")
 	lock, err := store.Lock(o.ID)
 	if err != nil {
 		return 0, err
@@ -112,6 +115,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	default:
 		return 0, errors.New("cannot exec in a stopped container")
 	}
+	t.Mark("load_state")
 	plan, err := joinPlan(c.State.Pid)
 	if err != nil {
 		return 0, err
@@ -151,6 +155,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		return 0, err
 	}
 	defer sock.Close()
+	t.Mark("spawn")
 	fail := func(err error) (int, error) {
 		if cmd.ProcessState == nil {
 			cmd.Process.Kill()
@@ -166,6 +171,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		if err := join(cmd.Process.Pid); err != nil {
 			return fail(fmt.Errorf("join the container's cgroup: %w", err))
 		}
+		t.Mark("cgroup_join")
 	}
 	if err := syncmsg.Send(sock, syncmsg.Bootstrap, plan); err != nil {
 		return fail(fmt.Errorf("send bootstrap to init: %w", err))
@@ -174,6 +180,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if err != nil {
 		return fail(execFailure(err))
 	}
+	t.Mark("namespaces")
 	pid, err := strconv.Atoi(string(payload))
 	if err != nil {
 		return fail(fmt.Errorf("bad exec pid %q", payload))
@@ -183,7 +190,8 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	}
 	ic := &initproc.Config{
 		ID: o.ID, Exec: true, PreserveFds: o.PreserveFds, ConsoleFd: consoleFd,
-		Spec: &specs.Spec{Process: o.Process, Linux: &specs.Linux{Seccomp: profile}},
+		Spec:    &specs.Spec{Process: o.Process, Linux: &specs.Linux{Seccomp: profile}},
+		Timings: t != nil,
 	}
 	if seccompFd > 0 {
 		ic.SeccompFd = seccompFd
@@ -198,8 +206,15 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if err := syncmsg.Send(sock, syncmsg.Config, cfg); err != nil {
 		return fail(err)
 	}
+	t.Mark("send_config")
 	// The socket is close-on-exec in the child: EOF means execve worked.
 	typ, msg, err := syncmsg.Recv(sock)
+	if err == nil && typ == syncmsg.Timings {
+		t.Mark("wait_init")
+		t.Merge("init_", msg)
+		typ, msg, err = syncmsg.Recv(sock)
+		t.Mark("execve")
+	}
 	switch {
 	case errors.Is(err, io.EOF):
 	case err != nil:

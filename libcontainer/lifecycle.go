@@ -16,6 +16,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
+	"github.com/hutch-runtime/hutch/libcontainer/timing"
 )
 
 // Container is a loaded container: its persisted state and live status.
@@ -103,11 +104,14 @@ func (c *Container) Spec() (*specs.Spec, error) {
 // Start releases a created container's init from the exec fifo and runs
 // the poststart hooks.
 func Start(store state.Store, id string) error {
+	t := timing.Start()
+	defer t.Log("start")
 	c, unlock, err := lockAndLoad(store, id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	t.Mark("load_state")
 	switch c.Status {
 	case state.Created:
 	case state.Stopped:
@@ -128,6 +132,9 @@ func Start(store state.Store, id string) error {
 		}
 		return err
 	}
+	// The init ran the startContainer hooks, switched user and
+	// capabilities, loaded seccomp and called execve meanwhile.
+	t.Mark("release_fifo_until_execve")
 	os.Remove(fifoPath)
 	if notify != nil {
 		if err := forwardReady(notify, c.State.NotifySocket, c.State); err != nil {
@@ -142,6 +149,7 @@ func Start(store state.Store, id string) error {
 			logrus.Warnf("poststart hook failed: %v", e)
 		}
 	}
+	t.Mark("poststart_hooks")
 	return nil
 }
 

@@ -48,4 +48,7 @@ type Config struct {
 	// IdmapFds: index in Spec.Mounts -> fd of the detached idmapped tree.
 	IdmapFds     map[int]int                  `json:"idmap_fds,omitempty"`
 	SeccompState *specs.ContainerProcessState `json:"seccomp_state,omitempty"`
+	// Timings: report the init's phases (Ready payload; a Timings
+	// message before execve for exec).
+	Timings bool `json:"timings,omitempty"`
 }

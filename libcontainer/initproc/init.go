@@ -22,6 +22,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
 	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
 	"github.com/hutch-runtime/hutch/libcontainer/sysctl"
+	"github.com/hutch-runtime/hutch/libcontainer/timing"
 )
 
 // Main runs the container init and never returns. The caller has locked the
@@ -56,8 +57,10 @@ func run(sock *os.File) error {
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
+	t := timing.New(c.Timings)
+	t.Mark("decode_config")
 	if c.Exec {
-		return runExec(&c)
+		return runExec(&c, sock, t)
 	}
 	s := c.Spec
 	unix.CloseOnExec(c.FifoFd)
@@ -82,6 +85,7 @@ func run(sock *os.File) error {
 			return err
 		}
 	}
+	t.Mark("mounts")
 
 	// The parent runs prestart and createRuntime hooks now (after the
 	// environment exists, before pivot_root) and answers with the state the
@@ -97,17 +101,20 @@ func run(sock *os.File) error {
 	if err := json.Unmarshal(stateJSON, &st); err != nil {
 		return fmt.Errorf("decode hook state: %w", err)
 	}
+	t.Mark("wait_hooks")
 	if s.Hooks != nil {
 		if err := hooks.Run("createContainer", s.Hooks.CreateContainer, &st); err != nil {
 			return err
 		}
 	}
+	t.Mark("create_container_hooks")
 
 	if setupRootfs {
 		if err := rootfs.PivotRoot(opts); err != nil {
 			return err
 		}
 	}
+	t.Mark("pivot_root")
 	if c.NewUTSNS {
 		if s.Hostname != "" {
 			if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
@@ -125,11 +132,13 @@ func run(sock *os.File) error {
 			return err
 		}
 	}
+	t.Mark("hostname_sysctl")
 	if setupRootfs {
 		if err := rootfs.Finalize(s, opts); err != nil {
 			return err
 		}
 	}
+	t.Mark("masked_readonly_paths")
 	p := s.Process
 	if c.ConsoleFd > 0 {
 		if err := setupTerminal(c.ConsoleFd, p.ConsoleSize); err != nil {
@@ -155,7 +164,8 @@ func run(sock *os.File) error {
 		return err
 	}
 
-	if err := syncmsg.Send(sock, syncmsg.Ready, nil); err != nil {
+	t.Mark("process_setup")
+	if err := syncmsg.Send(sock, syncmsg.Ready, t.Encode()); err != nil {
 		return err
 	}
 	sock.Close()
@@ -186,14 +196,35 @@ func run(sock *os.File) error {
 // execve applies the per-thread attributes, the user, capabilities,
 // no_new_privs and seccomp on this thread and executes the process; it
 // returns only on failure.
-func execve(c *Config, path string) error {
+func execve(c *Config, path string) error { return execveTimed(c, path, nil, nil) }
+
+// execveTimed is execve that, with timings on, reports its phases on sock
+// right before the execve (exec: the parent reads them, then sees EOF).
+func execveTimed(c *Config, path string, sock *os.File, t *timing.Phases) error {
 	s := c.Spec
 	p := s.Process
 	if err := procattr.Apply(s); err != nil {
 		return err
 	}
-	if err := finalizeProcess(p, seccompStep(c)); err != nil {
+	t.Mark("procattr")
+	sc := seccompStep(c)
+	if t != nil {
+		inner := sc
+		sc = func() error {
+			t.Mark("user_caps")
+			err := inner()
+			t.Mark("seccomp")
+			return err
+		}
+	}
+	if err := finalizeProcess(p, sc); err != nil {
 		return err
+	}
+	t.Mark("finalize")
+	if t != nil && sock != nil {
+		if err := syncmsg.Send(sock, syncmsg.Timings, t.Encode()); err != nil {
+			return err
+		}
 	}
 	if err := unix.Exec(path, p.Args, p.Env); err != nil {
 		return &os.PathError{Op: "exec", Path: p.Args[0], Err: err}
@@ -202,7 +233,7 @@ func execve(c *Config, path string) error {
 }
 
 // runExec prepares and execs a process inside a running container.
-func runExec(c *Config) error {
+func runExec(c *Config, sock *os.File, t *timing.Phases) error {
 	p := c.Spec.Process
 	if err := procattr.ApplyInitialAffinity(p); err != nil {
 		return err
@@ -229,7 +260,8 @@ func runExec(c *Config) error {
 	if err := closeExtraFds(c.PreserveFds); err != nil {
 		return err
 	}
-	return execve(c, path)
+	t.Mark("process_setup")
+	return execveTimed(c, path, sock, t)
 }
 
 // setupTerminal makes a pty inside the container (its devpts), sends the
