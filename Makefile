@@ -20,8 +20,15 @@ DEPS_PKGS := bats jq busybox-static uidmap
 
 all: build
 
+# Static (no ld.so, no libc relocations at each of the 2-3 starts per
+# container), without debug info, and without urfave/cli's markdown/man
+# generators (blackfriday's package init). osusergo/netgo: the pure-Go
+# user and net code, which static linking requires.
+GOTAGS  ?= osusergo,netgo,urfave_cli_no_docs
+LDFLAGS ?= -s -w -linkmode external -extldflags -static
+
 build:
-	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o hutch .
+	$(GO) build -trimpath -tags $(GOTAGS) -ldflags "$(LDFLAGS) -X main.version=$(VERSION)" -o hutch .
 
 # bench: hutch against crun and runc with the shared benchmark harness
 # (../shared/bench, see its README; BENCH_ENV e.g. "N=20 NSTATE=50 NQUERY=10
