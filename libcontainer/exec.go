@@ -122,7 +122,12 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	}
 	// The container's seccomp profile applies to exec'd processes too.
 	var profile *specs.LinuxSeccomp
-	if cs, err := c.Spec(); err == nil && cs.Linux != nil {
+	var cs struct {
+		Linux *struct {
+			Seccomp *specs.LinuxSeccomp `json:"seccomp"`
+		} `json:"linux"`
+	}
+	if err := c.SpecPart(&cs); err == nil && cs.Linux != nil {
 		profile = cs.Linux.Seccomp
 	}
 	var extra []*os.File

@@ -93,12 +93,25 @@ func (c *Container) OCI() *OCIState {
 
 // Spec returns the config saved at create.
 func (c *Container) Spec() (*specs.Spec, error) {
+	s := &specs.Spec{}
+	return s, c.SpecPart(s)
+}
+
+// SpecPart decodes the config saved at create into v, a struct with only
+// the fields the caller needs (the config's JSON names). A short-lived
+// command that decodes all of specs.Spec pays for encoding/json building a
+// decoder for each of its many types, more than the rest of `start`.
+func (c *Container) SpecPart(v any) error {
 	data, err := os.ReadFile(filepath.Join(c.store.Dir(c.State.ID), state.ConfigFile))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s := &specs.Spec{}
-	return s, json.Unmarshal(data, s)
+	return json.Unmarshal(data, v)
+}
+
+// specHooks is the part of the saved config that start and delete use.
+type specHooks struct {
+	Hooks *specs.Hooks `json:"hooks"`
 }
 
 // Start releases a created container's init from the exec fifo and runs
@@ -141,8 +154,8 @@ func Start(store state.Store, id string) error {
 			logrus.Warn(err)
 		}
 	}
-	s, err := c.Spec()
-	if err == nil && s.Hooks != nil {
+	var s specHooks
+	if err := c.SpecPart(&s); err == nil && s.Hooks != nil {
 		st := c.OCI().State
 		st.Status = specs.StateRunning
 		for _, e := range hooks.RunAll("poststart", s.Hooks.Poststart, &st) {
@@ -269,7 +282,8 @@ func Delete(store state.Store, id string, force bool) error {
 			return fmt.Errorf("remove cgroup of %s: %w", id, err)
 		}
 	}
-	if s, err := c.Spec(); err == nil && s.Hooks != nil {
+	var s specHooks
+	if err := c.SpecPart(&s); err == nil && s.Hooks != nil {
 		st := c.OCI().State
 		st.Status = specs.StateStopped
 		st.Pid = 0
@@ -282,7 +296,8 @@ func Delete(store state.Store, id string, force bool) error {
 
 // List loads every container under the store.
 func List(store state.Store) ([]*Container, error) {
-	ids, err := store.List()
+	// Load finds out which directories hold a container: no stat first.
+	ids, err := store.Candidates()
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +305,7 @@ func List(store state.Store) ([]*Container, error) {
 	for _, id := range ids {
 		c, err := Load(store, id)
 		if err != nil {
-			continue // removed meanwhile
+			continue // removed meanwhile, or not saved yet
 		}
 		out = append(out, c)
 	}

@@ -52,7 +52,7 @@ func BenchmarkList200(b *testing.B) {
 	s := benchStore(b, 200)
 	b.ReportAllocs()
 	for b.Loop() {
-		ids, err := s.List()
+		ids, err := s.Candidates()
 		if err != nil || len(ids) != 200 {
 			b.Fatal(len(ids), err)
 		}

@@ -11,7 +11,7 @@ import (
 // /proc/PID/stat. The command name may contain spaces and parentheses, so
 // the fields are counted from the last ')'.
 func ProcStartTime(pid int) (uint64, byte, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	data, err := readFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, 0, err
 	}
