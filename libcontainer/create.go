@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -52,6 +51,8 @@ type CreateOpts struct {
 	// those fds (from 3 on) go to the container ahead of --preserve-fds,
 	// which then count from 3+ListenFds, as in runc.
 	ListenFds int
+	// Run: the caller starts the container right away (hutch run).
+	Run bool
 }
 
 // Create validates the bundle, starts the container init in its namespaces
@@ -189,7 +190,7 @@ type initLauncher struct {
 	opts           CreateOpts
 	bundle, rootfs string
 
-	cmd       *exec.Cmd
+	cmd       *initCmd
 	fifoFd    int
 	consoleFd int
 	seccompFd int
@@ -377,7 +378,7 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 		NewNetNS:    newNS(s, specs.NetworkNamespace),
 		NewCgroupNS: newNS(s, specs.CgroupNamespace), NewUTSNS: newNS(s, specs.UTSNamespace),
 		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd, ConsoleFd: p.consoleFd,
-		IdmapFds: p.idmapFds, Timings: p.t != nil,
+		IdmapFds: p.idmapFds, Timings: p.t != nil, Run: p.opts.Run,
 	}
 	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
 		c.JoinedMountNS = true

@@ -51,4 +51,7 @@ type Config struct {
 	// Timings: report the init's phases (Ready payload; a Timings
 	// message before execve for exec).
 	Timings bool `json:"timings,omitempty"`
+	// Run: `hutch run` starts the container right away, so the init
+	// waits here rather than exec a waiter for so short a wait.
+	Run bool `json:"run,omitempty"`
 }

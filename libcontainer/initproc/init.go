@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -50,6 +53,7 @@ func Main() {
 
 func run(sock *os.File) error {
 	payload, err := syncmsg.Expect(sock, syncmsg.Config)
+	received := time.Now()
 	if err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
@@ -57,13 +61,21 @@ func run(sock *os.File) error {
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
-	t := timing.New(c.Timings)
+	t := timing.NewAt(c.Timings, received)
 	t.Mark("decode_config")
 	if c.Exec {
 		return runExec(&c, sock, t)
 	}
 	s := c.Spec
 	unix.CloseOnExec(c.FifoFd)
+	// The binary we run from (the sealed one), reachable after
+	// pivot_root, for the waiter (see execWait).
+	self := -1
+	if !c.Run && canExecWait(s) {
+		if fd, err := unix.Open("/proc/self/exe", unix.O_PATH|unix.O_CLOEXEC, 0); err == nil {
+			self = fd
+		}
+	}
 	if err := procattr.ApplyInitialAffinity(s.Process); err != nil {
 		return err
 	}
@@ -165,6 +177,14 @@ func run(sock *os.File) error {
 	}
 
 	t.Mark("process_setup")
+	if self >= 0 {
+		// Everything but the wait is done before ready, so that a
+		// failure is still reported to create.
+		if err := execve(&c, "", self); err != nil {
+			return err
+		}
+		return execWait(&c, path, sock, t, self)
+	}
 	if err := syncmsg.Send(sock, syncmsg.Ready, t.Encode()); err != nil {
 		return err
 	}
@@ -190,17 +210,85 @@ func run(sock *os.File) error {
 			return err
 		}
 	}
-	return execve(&c, path)
+	return execve(&c, path, -1)
+}
+
+// canExecWait reports whether the created container may wait in the small
+// C waiter (nsenter.c exec_wait) instead of this Go runtime: a full Go
+// process per idle container costs several MB, the waiter a few pages.
+// The waiter is an execve more between the privilege drop and the
+// process, so configurations that act at that execve stay here: LSM
+// labels (they would confine the waiter), a seccomp filter (it would have
+// to allow the waiter's syscalls), startContainer hooks (they run after
+// the wait), and address-space rlimits (the waiter's image must fit).
+func canExecWait(s *specs.Spec) bool {
+	p := s.Process
+	if p.ApparmorProfile != "" || p.SelinuxLabel != "" {
+		return false
+	}
+	if s.Linux != nil && s.Linux.Seccomp != nil {
+		return false
+	}
+	if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
+		return false
+	}
+	for _, r := range p.Rlimits {
+		switch r.Type {
+		case "RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_MEMLOCK":
+			return false
+		}
+	}
+	return true
+}
+
+// execWait reports ready and re-executes the hutch binary (self, an O_PATH
+// handle of the sealed binary) as the waiter, which keeps the fifo handle
+// and execs the process once `hutch start` opened the fifo. The process's
+// user, capabilities and no_new_privs are already in place: the kernel
+// computes the same capability sets at each of the two execs.
+func execWait(c *Config, path string, sock *os.File, t *timing.Phases, self int) error {
+	p := c.Spec.Process
+	argv := append([]string{"hutch", "init", "--exec-wait", strconv.Itoa(c.FifoFd), path}, p.Args...)
+	// Only the fifo handle crosses into the waiter.
+	if _, err := unix.FcntlInt(uintptr(c.FifoFd), unix.F_SETFD, 0); err != nil {
+		return fmt.Errorf("exec fifo handle: %w", err)
+	}
+	t.Mark("user_caps")
+	if err := syncmsg.Send(sock, syncmsg.Ready, t.Encode()); err != nil {
+		return err
+	}
+	sock.Close()
+	return fmt.Errorf("exec the waiting init: %w", execveat(self, argv, p.Env))
+}
+
+// execveat is execveat(fd, "", argv, envv, AT_EMPTY_PATH), which neither
+// syscall nor x/sys/unix wrap; it returns only on failure.
+func execveat(fd int, argv, envv []string) error {
+	argvp, err := syscall.SlicePtrFromStrings(argv)
+	if err != nil {
+		return err
+	}
+	envvp, err := syscall.SlicePtrFromStrings(envv)
+	if err != nil {
+		return err
+	}
+	empty, _ := syscall.BytePtrFromString("")
+	_, _, errno := unix.Syscall6(unix.SYS_EXECVEAT, uintptr(fd), uintptr(unsafe.Pointer(empty)),
+		uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envvp[0])), unix.AT_EMPTY_PATH, 0)
+	return errno
 }
 
 // execve applies the per-thread attributes, the user, capabilities,
 // no_new_privs and seccomp on this thread and executes the process; it
 // returns only on failure.
-func execve(c *Config, path string) error { return execveTimed(c, path, nil, nil) }
+func execve(c *Config, path string, waiter int) error {
+	return execveTimed(c, path, nil, nil, waiter)
+}
 
 // execveTimed is execve that, with timings on, reports its phases on sock
 // right before the execve (exec: the parent reads them, then sees EOF).
-func execveTimed(c *Config, path string, sock *os.File, t *timing.Phases) error {
+// With waiter >= 0, it stops before the execve: execWait follows.
+func execveTimed(c *Config, path string, sock *os.File, t *timing.Phases, waiter int) error {
 	s := c.Spec
 	p := s.Process
 	if err := procattr.Apply(s); err != nil {
@@ -219,6 +307,9 @@ func execveTimed(c *Config, path string, sock *os.File, t *timing.Phases) error 
 	}
 	if err := finalizeProcess(p, sc); err != nil {
 		return err
+	}
+	if waiter >= 0 {
+		return nil
 	}
 	t.Mark("finalize")
 	if t != nil && sock != nil {
@@ -261,7 +352,7 @@ func runExec(c *Config, sock *os.File, t *timing.Phases) error {
 		return err
 	}
 	t.Mark("process_setup")
-	return execveTimed(c, path, sock, t)
+	return execveTimed(c, path, sock, t, -1)
 }
 
 // setupTerminal makes a pty inside the container (its devpts), sends the

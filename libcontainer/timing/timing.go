@@ -28,12 +28,15 @@ func Start() *Phases { return New(Enabled) }
 
 // New is Start for a process that learnt whether timings are on from its
 // parent (the container init).
-func New(on bool) *Phases {
+func New(on bool) *Phases { return NewAt(on, time.Now()) }
+
+// NewAt is New with the first phase started at start (taken before the
+// process knew whether timings are on).
+func NewAt(on bool, start time.Time) *Phases {
 	if !on {
 		return nil
 	}
-	now := time.Now()
-	return &Phases{start: now, last: now}
+	return &Phases{start: start, last: start}
 }
 
 // Mark ends the current phase under name and starts the next one.
