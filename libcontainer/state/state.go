@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -121,7 +122,12 @@ func (s Store) Save(st *State) error {
 
 // Load reads container id's state.
 func (s Store) Load(id string) (*State, error) {
-	data, err := readFile(filepath.Join(s.Dir(id), StateFile))
+	buf := scratch.Get().(*[]byte)
+	defer scratch.Put(buf)
+	data, err := readFile(filepath.Join(s.Dir(id), StateFile), (*buf)[:0])
+	if err == nil {
+		*buf = data[:0] // keep a grown buffer
+	}
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
@@ -190,10 +196,16 @@ func (s Store) Remove(id string) error {
 	return os.RemoveAll(dir)
 }
 
+// scratch holds read buffers: `list` reads two small files per container,
+// and fresh buffers for each are page faults in a short-lived process.
+// json.Unmarshal copies what it keeps, so a buffer is free again after.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 // readFile is os.ReadFile for the small files of the hot paths (state.json,
 // /proc/PID/stat): open, read, close and nothing else, where os.ReadFile
 // adds an fstat and os.File's poller checks. Errors read like os.ReadFile's.
-func readFile(path string) ([]byte, error) {
+// It appends to buf.
+func readFile(path string, buf []byte) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	for err == unix.EINTR {
 		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -202,7 +214,6 @@ func readFile(path string) ([]byte, error) {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	buf := make([]byte, 0, 2048)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -217,7 +228,13 @@ func readFile(path string) ([]byte, error) {
 		if n == 0 {
 			return buf, nil
 		}
+		space := cap(buf) - len(buf)
 		buf = buf[:len(buf)+n]
+		if n < space {
+			// A short read of a local file or a proc seq file is its
+			// end: spare the read that would return 0.
+			return buf, nil
+		}
 	}
 }
 
