@@ -193,11 +193,11 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if pid != cmd.Process.Pid {
 		cmd.Wait() // the intermediate that forked into the pid namespace
 	}
-	ic := &initproc.Config{
+	// Wire: the init's part of the spec only (see initproc.Wire).
+	ic := &initproc.Wire{Config: initproc.Config{
 		ID: o.ID, Exec: true, PreserveFds: o.PreserveFds, ConsoleFd: consoleFd,
-		Spec:    &specs.Spec{Process: o.Process, Linux: &specs.Linux{Seccomp: profile}},
 		Timings: t != nil,
-	}
+	}, Spec: &initproc.WireSpec{Process: o.Process, Linux: &initproc.WireLinux{Seccomp: profile}}}
 	if seccompFd > 0 {
 		ic.SeccompFd = seccompFd
 		ic.SeccompState = &specs.ContainerProcessState{

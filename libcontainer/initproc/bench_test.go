@@ -17,8 +17,7 @@ func BenchmarkConfigRoundTrip(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var got Config
-		if err := json.Unmarshal(data, &got); err != nil {
+		if _, err := Decode(data); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -57,10 +57,11 @@ func run(sock *os.File) error {
 	if err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
-	var c Config
-	if err := json.Unmarshal(payload, &c); err != nil {
+	cp, err := Decode(payload)
+	if err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
+	c := *cp
 	t := timing.NewAt(c.Timings, received)
 	t.Mark("decode_config")
 	if c.Exec {
