@@ -15,7 +15,6 @@
 #include <string.h>
 #include <elf.h>
 #include <link.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -134,33 +133,28 @@ static void die_from_signal(int sig) {
 // in the page cache and fault back in if used, but a container waiting for
 // `hutch start` does not keep them. Writable segments are left alone:
 // MADV_DONTNEED would discard what was written there.
-static void drop_readonly_image(void) {
-  const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
-  size_t n = getauxval(AT_PHNUM);
-  long pg = sysconf(_SC_PAGESIZE);
-  if (!ph || !n || pg <= 0) return;
-  uintptr_t base = 0, rw = UINTPTR_MAX;
-  for (size_t i = 0; i < n; i++) {
-    if (ph[i].p_type == PT_PHDR) base = (uintptr_t)ph - ph[i].p_vaddr;  // PIE load bias
-  }
-  for (size_t i = 0; i < n; i++) {
-    if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_W)) {
-      uintptr_t a = (base + ph[i].p_vaddr) & ~(uintptr_t)(pg - 1);
-      if (a < rw) rw = a;
-    }
-    if (ph[i].p_type == PT_GNU_RELRO) {
-      uintptr_t a = (base + ph[i].p_vaddr) & ~(uintptr_t)(pg - 1);
+static int drop_readonly_segments(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  (void)data;
+  const ElfW(Phdr) *ph = info->dlpi_phdr;
+  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), rw = UINTPTR_MAX;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    if ((ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_W)) || ph[i].p_type == PT_GNU_RELRO) {
+      uintptr_t a = (info->dlpi_addr + ph[i].p_vaddr) & ~(pg - 1);
       if (a < rw) rw = a;
     }
   }
-  for (size_t i = 0; i < n; i++) {
+  for (int i = 0; i < info->dlpi_phnum; i++) {
     if (ph[i].p_type != PT_LOAD || (ph[i].p_flags & PF_W)) continue;
-    uintptr_t a = (base + ph[i].p_vaddr) & ~(uintptr_t)(pg - 1);
-    uintptr_t e = (base + ph[i].p_vaddr + ph[i].p_memsz + pg - 1) & ~(uintptr_t)(pg - 1);
+    uintptr_t a = (info->dlpi_addr + ph[i].p_vaddr) & ~(pg - 1);
+    uintptr_t e = (info->dlpi_addr + ph[i].p_vaddr + ph[i].p_memsz + pg - 1) & ~(pg - 1);
     if (a < rw && e > rw) e = rw;  // never a page shared with a writable segment
     if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
   }
+  return 1;  // the first object is the executable itself: done
 }
+
+static void drop_readonly_image(void) { dl_iterate_phdr(drop_readonly_segments, NULL); }
 
 // hutch init --exec-wait FIFOFD PATH ARGS...: the container init, with
 // everything set up by the Go init (namespaces, rootfs, user, capabilities,
