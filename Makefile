@@ -16,12 +16,35 @@ DEPS_PKGS := bats jq busybox-static uidmap
 
 .NOTPARALLEL:
 
-.PHONY: all build test unit integration engines testtools demo deps install uninstall clean fmt vet
+.PHONY: all build test unit integration engines testtools demo deps install uninstall clean fmt vet bench gobench
 
 all: build
 
+# Static (no ld.so, no libc relocations at each of the 2-3 starts per
+# container), without debug info, and without urfave/cli's markdown/man
+# generators (blackfriday's package init). osusergo/netgo: the pure-Go
+# user and net code, which static linking requires.
+GOTAGS  ?= osusergo,netgo,urfave_cli_no_docs
+LDFLAGS ?= -s -w -linkmode external -extldflags -static
+
 build:
-	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o hutch .
+	$(GO) build -trimpath -tags $(GOTAGS) -ldflags "$(LDFLAGS) -X main.version=$(VERSION)" -o hutch .
+
+# bench: hutch against crun and runc with the shared benchmark harness
+# (../shared/bench, see its README; BENCH_ENV e.g. "N=20 NSTATE=50 NQUERY=10
+# RPAR=2" for a quick look). It creates containers: take the bats lock.
+BENCH     ?= ../shared/bench/bench.sh
+BENCH_ENV ?=
+bench: build
+	@for rt in runc crun; do command -v $$rt >/dev/null || { \
+		echo "installing $$rt"; DEBIAN_FRONTEND=noninteractive apt-get install -y $$rt || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$rt; }; }; done
+	env $(BENCH_ENV) $(BENCH) crun hutch=./hutch runc
+
+# gobench: Go benchmarks of the hot paths (config decode, state read, list,
+# init config).
+gobench:
+	$(GO) test -run '^$$' -bench . -benchmem ./libcontainer/spec ./libcontainer/state ./libcontainer/initproc
 
 # deps installs what the test suite needs, only when something is missing.
 deps:

@@ -79,9 +79,14 @@ func execProcess(ctx *cli.Context, id string) (*specs.Process, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := c.Spec()
-		if err != nil {
+		var s struct {
+			Process *specs.Process `json:"process"`
+		}
+		if err := c.SpecPart(&s); err != nil {
 			return nil, fmt.Errorf("read the container's config: %w", err)
+		}
+		if s.Process == nil {
+			return nil, errors.New("read the container's config: no process")
 		}
 		cp := *s.Process
 		p = &cp

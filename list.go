@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -24,28 +25,36 @@ var listCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		// One write for the whole listing, not one per line.
+		out := bufio.NewWriterSize(os.Stdout, 64<<10)
 		if ctx.Bool("quiet") {
 			for _, c := range cs {
-				fmt.Println(c.State.ID)
+				fmt.Fprintln(out, c.State.ID)
 			}
-			return nil
+			return out.Flush()
 		}
 		switch ctx.String("format") {
 		case "json":
-			out := make([]*libcontainer.OCIState, 0, len(cs))
+			states := make([]*libcontainer.OCIState, 0, len(cs))
 			for _, c := range cs {
-				out = append(out, c.OCI())
+				states = append(states, c.OCI())
 			}
-			return json.NewEncoder(os.Stdout).Encode(out)
+			if err := json.NewEncoder(out).Encode(states); err != nil {
+				return err
+			}
+			return out.Flush()
 		case "table":
-			w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+			w := tabwriter.NewWriter(out, 12, 1, 3, ' ', 0)
 			fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
 			for _, c := range cs {
 				s := c.OCI()
 				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Pid, s.Status, s.Bundle,
 					s.Created.Format(time.RFC3339Nano), s.Owner)
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			return out.Flush()
 		default:
 			return fmt.Errorf("--format: unknown format %q (want table or json)", ctx.String("format"))
 		}

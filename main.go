@@ -15,6 +15,7 @@ import (
 
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
+	"github.com/hutch-runtime/hutch/libcontainer/timing"
 	"github.com/hutch-runtime/hutch/libcontainer/userns"
 )
 
@@ -30,7 +31,8 @@ func main() {
 			&cli.StringFlag{Name: "root", Usage: "state directory (default /run/hutch, $XDG_RUNTIME_DIR/hutch when not root)"},
 			&cli.StringFlag{Name: "log", Usage: "log file (default stderr)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
-			&cli.BoolFlag{Name: "debug", Usage: "debug logging"},
+			&cli.BoolFlag{Name: "debug", Usage: "debug logging (includes --timings)"},
+			&cli.BoolFlag{Name: "timings", Usage: "log the duration of each phase of create, start and exec"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use systemd to manage cgroups"},
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
 			&cli.StringFlag{Name: "criu", Hidden: true},
@@ -95,6 +97,7 @@ func setupLogging(ctx *cli.Context) error {
 	if ctx.Bool("debug") {
 		logrus.SetLevel(logrus.DebugLevel)
 	}
+	timing.Enabled = ctx.Bool("debug") || ctx.Bool("timings")
 	switch f := ctx.String("log-format"); f {
 	case "text":
 		logrus.SetFormatter(&logrus.TextFormatter{DisableColors: true})

@@ -25,7 +25,9 @@ var runCommand = &cli.Command{
 				return err
 			}
 		}
-		st, err := libcontainer.Create(store, createOpts(ctx, id))
+		opts := createOpts(ctx, id)
+		opts.Run = true
+		st, err := libcontainer.Create(store, opts)
 		if err != nil {
 			return err
 		}

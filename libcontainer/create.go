@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -34,6 +33,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
 	"github.com/hutch-runtime/hutch/libcontainer/sysctl"
+	"github.com/hutch-runtime/hutch/libcontainer/timing"
 	"github.com/hutch-runtime/hutch/libcontainer/userns"
 )
 
@@ -52,12 +52,16 @@ type CreateOpts struct {
 	// those fds (from 3 on) go to the container ahead of --preserve-fds,
 	// which then count from 3+ListenFds, as in runc.
 	ListenFds int
+	// Run: the caller starts the container right away (hutch run).
+	Run bool
 }
 
 // Create validates the bundle, starts the container init in its namespaces
 // and returns once the init waits on the exec fifo. On failure nothing is
 // left behind: no state directory, cgroup, mount or process.
 func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
+	t := timing.Start()
+	defer t.Log("create")
 	if err := spec.ValidateID(o.ID); err != nil {
 		return nil, err
 	}
@@ -69,12 +73,14 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	if err != nil {
 		return nil, err
 	}
+	t.Mark("load_config")
 	if err := validate(s, bundle, o); err != nil {
 		return nil, err
 	}
 	if err := netdev.CheckHost(s.Linux.NetDevices); err != nil {
 		return nil, err
 	}
+	t.Mark("validate")
 	if o.ListenFds > 0 {
 		s.Process.Env = append(s.Process.Env, "LISTEN_FDS="+strconv.Itoa(o.ListenFds), "LISTEN_PID=1")
 		o.PreserveFds += o.ListenFds
@@ -97,8 +103,9 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 		return nil, err
 	}
 	defer lock.Close()
+	t.Mark("state_dir")
 
-	p := &initLauncher{store: store, dir: dir, spec: s, opts: o, bundle: bundle, rootfs: rootfsPath}
+	p := &initLauncher{store: store, dir: dir, spec: s, opts: o, bundle: bundle, rootfs: rootfsPath, t: t}
 	defer func() {
 		if err != nil {
 			p.abort()
@@ -192,7 +199,7 @@ type initLauncher struct {
 	opts           CreateOpts
 	bundle, rootfs string
 
-	cmd       *exec.Cmd
+	cmd       *initCmd
 	fifoFd    int
 	consoleFd int
 	seccompFd int
@@ -202,6 +209,7 @@ type initLauncher struct {
 	cgroupAnn map[string]string // rootless: requested/applied limits
 	netdevs   *netdev.Moved
 	st        *state.State
+	t         *timing.Phases
 }
 
 func (p *initLauncher) start() error {
@@ -262,12 +270,14 @@ func (p *initLauncher) start() error {
 		}
 		p.idmapFds[i] = 3 + p.opts.PreserveFds + len(extra)
 	}
+	p.t.Mark("prepare")
 	// The cgroup exists, with its limits, before the init does: the init
 	// starts inside it where the kernel allows, and every process of the
 	// container (and the cgroup namespace it may create) starts there.
 	if err := p.setupCgroup(); err != nil {
 		return err
 	}
+	p.t.Mark("cgroup")
 	cloneDir := ""
 	if p.cgroup != nil {
 		cloneDir = p.cgroup.CloneInto()
@@ -277,6 +287,7 @@ func (p *initLauncher) start() error {
 		return err
 	}
 	defer parentSock.Close()
+	p.t.Mark("spawn")
 	p.cmd = cmd
 	p.fifoFd = 4 + p.opts.PreserveFds
 	if p.cgroup != nil {
@@ -287,6 +298,7 @@ func (p *initLauncher) start() error {
 		if err := join(cmd.Process.Pid); err != nil {
 			return err
 		}
+		p.t.Mark("cgroup_join")
 	}
 	plan, err := bootstrapPlan(s)
 	if err != nil {
@@ -313,13 +325,16 @@ func (p *initLauncher) converse(sock *os.File) error {
 		case syncmsg.Error:
 			return syncmsg.RemoteError(payload)
 		case syncmsg.NeedMaps:
+			p.t.Mark("namespaces_user")
 			if err := userns.WriteMaps(p.cmd.Process.Pid, s.Linux.UIDMappings, s.Linux.GIDMappings); err != nil {
 				return err
 			}
 			if err := syncmsg.Send(sock, syncmsg.MapsDone, nil); err != nil {
 				return err
 			}
+			p.t.Mark("user_maps")
 		case syncmsg.Pid:
+			p.t.Mark("namespaces")
 			pid, err := strconv.Atoi(string(payload))
 			if err != nil {
 				return fmt.Errorf("bad init pid %q", payload)
@@ -337,7 +352,9 @@ func (p *initLauncher) converse(sock *os.File) error {
 			if err := p.sendConfig(sock); err != nil {
 				return err
 			}
+			p.t.Mark("send_config")
 		case syncmsg.Hooks:
+			p.t.Mark("wait_init_mounts")
 			// The environment exists by now: the lifecycle calls the
 			// container "created" from here until start.
 			st := p.ociState(specs.StateCreated)
@@ -353,8 +370,13 @@ func (p *initLauncher) converse(sock *os.File) error {
 			if err := syncmsg.Send(sock, syncmsg.HooksDone, data); err != nil {
 				return err
 			}
+			p.t.Mark("hooks")
 		case syncmsg.Ready:
-			return p.finish()
+			p.t.Mark("wait_init_ready")
+			p.t.Merge("init_", payload)
+			err := p.finish()
+			p.t.Mark("save_state")
+			return err
 		default:
 			return fmt.Errorf("unexpected message %q from init", typ)
 		}
@@ -371,7 +393,7 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 		NewNetNS:    newNS(s, specs.NetworkNamespace),
 		NewCgroupNS: newNS(s, specs.CgroupNamespace), NewUTSNS: newNS(s, specs.UTSNamespace),
 		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd, ConsoleFd: p.consoleFd,
-		IdmapFds: p.idmapFds,
+		IdmapFds: p.idmapFds, Timings: p.t != nil, Run: p.opts.Run,
 	}
 	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
 		c.JoinedMountNS = true

@@ -21,6 +21,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
+	"github.com/hutch-runtime/hutch/libcontainer/timing"
 )
 
 // ExecOpts are the inputs of `hutch exec`.
@@ -96,6 +97,8 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 }
 
 func startExec(store state.Store, o ExecOpts) (int, error) {
+	t := timing.Start()
+	defer t.Log("exec")
 	lock, err := store.Lock(o.ID)
 	if err != nil {
 		return 0, err
@@ -112,13 +115,19 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	default:
 		return 0, errors.New("cannot exec in a stopped container")
 	}
+	t.Mark("load_state")
 	plan, err := joinPlan(c.State.Pid)
 	if err != nil {
 		return 0, err
 	}
 	// The container's seccomp profile applies to exec'd processes too.
 	var profile *specs.LinuxSeccomp
-	if cs, err := c.Spec(); err == nil && cs.Linux != nil {
+	var cs struct {
+		Linux *struct {
+			Seccomp *specs.LinuxSeccomp `json:"seccomp"`
+		} `json:"linux"`
+	}
+	if err := c.SpecPart(&cs); err == nil && cs.Linux != nil {
 		profile = cs.Linux.Seccomp
 	}
 	var extra []*os.File
@@ -151,6 +160,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		return 0, err
 	}
 	defer sock.Close()
+	t.Mark("spawn")
 	fail := func(err error) (int, error) {
 		if cmd.ProcessState == nil {
 			cmd.Process.Kill()
@@ -166,6 +176,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		if err := join(cmd.Process.Pid); err != nil {
 			return fail(fmt.Errorf("join the container's cgroup: %w", err))
 		}
+		t.Mark("cgroup_join")
 	}
 	if err := syncmsg.Send(sock, syncmsg.Bootstrap, plan); err != nil {
 		return fail(fmt.Errorf("send bootstrap to init: %w", err))
@@ -174,6 +185,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if err != nil {
 		return fail(execFailure(err))
 	}
+	t.Mark("namespaces")
 	pid, err := strconv.Atoi(string(payload))
 	if err != nil {
 		return fail(fmt.Errorf("bad exec pid %q", payload))
@@ -181,10 +193,11 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if pid != cmd.Process.Pid {
 		cmd.Wait() // the intermediate that forked into the pid namespace
 	}
-	ic := &initproc.Config{
+	// Wire: the init's part of the spec only (see initproc.Wire).
+	ic := &initproc.Wire{Config: initproc.Config{
 		ID: o.ID, Exec: true, PreserveFds: o.PreserveFds, ConsoleFd: consoleFd,
-		Spec: &specs.Spec{Process: o.Process, Linux: &specs.Linux{Seccomp: profile}},
-	}
+		Timings: t != nil,
+	}, Spec: &initproc.WireSpec{Process: o.Process, Linux: &initproc.WireLinux{Seccomp: profile}}}
 	if seccompFd > 0 {
 		ic.SeccompFd = seccompFd
 		ic.SeccompState = &specs.ContainerProcessState{
@@ -198,8 +211,15 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if err := syncmsg.Send(sock, syncmsg.Config, cfg); err != nil {
 		return fail(err)
 	}
+	t.Mark("send_config")
 	// The socket is close-on-exec in the child: EOF means execve worked.
 	typ, msg, err := syncmsg.Recv(sock)
+	if err == nil && typ == syncmsg.Timings {
+		t.Mark("wait_init")
+		t.Merge("init_", msg)
+		typ, msg, err = syncmsg.Recv(sock)
+		t.Mark("execve")
+	}
 	switch {
 	case errors.Is(err, io.EOF):
 	case err != nil:

@@ -16,6 +16,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
+	"github.com/hutch-runtime/hutch/libcontainer/timing"
 )
 
 // Container is a loaded container: its persisted state and live status.
@@ -92,22 +93,38 @@ func (c *Container) OCI() *OCIState {
 
 // Spec returns the config saved at create.
 func (c *Container) Spec() (*specs.Spec, error) {
+	s := &specs.Spec{}
+	return s, c.SpecPart(s)
+}
+
+// SpecPart decodes the config saved at create into v, a struct with only
+// the fields the caller needs (the config's JSON names). A short-lived
+// command that decodes all of specs.Spec pays for encoding/json building a
+// decoder for each of its many types, more than the rest of `start`.
+func (c *Container) SpecPart(v any) error {
 	data, err := os.ReadFile(filepath.Join(c.store.Dir(c.State.ID), state.ConfigFile))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s := &specs.Spec{}
-	return s, json.Unmarshal(data, s)
+	return json.Unmarshal(data, v)
+}
+
+// specHooks is the part of the saved config that start and delete use.
+type specHooks struct {
+	Hooks *specs.Hooks `json:"hooks"`
 }
 
 // Start releases a created container's init from the exec fifo and runs
 // the poststart hooks.
 func Start(store state.Store, id string) error {
+	t := timing.Start()
+	defer t.Log("start")
 	c, unlock, err := lockAndLoad(store, id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	t.Mark("load_state")
 	switch c.Status {
 	case state.Created:
 	case state.Stopped:
@@ -128,20 +145,24 @@ func Start(store state.Store, id string) error {
 		}
 		return err
 	}
+	// The init ran the startContainer hooks, switched user and
+	// capabilities, loaded seccomp and called execve meanwhile.
+	t.Mark("release_fifo_until_execve")
 	os.Remove(fifoPath)
 	if notify != nil {
 		if err := forwardReady(notify, c.State.NotifySocket, c.State); err != nil {
 			logrus.Warn(err)
 		}
 	}
-	s, err := c.Spec()
-	if err == nil && s.Hooks != nil {
+	var s specHooks
+	if err := c.SpecPart(&s); err == nil && s.Hooks != nil {
 		st := c.OCI().State
 		st.Status = specs.StateRunning
 		for _, e := range hooks.RunAll("poststart", s.Hooks.Poststart, &st) {
 			logrus.Warnf("poststart hook failed: %v", e)
 		}
 	}
+	t.Mark("poststart_hooks")
 	return nil
 }
 
@@ -278,7 +299,8 @@ func Delete(store state.Store, id string, force bool) error {
 			return fmt.Errorf("remove cgroup of %s: %w", id, err)
 		}
 	}
-	if s, err := c.Spec(); err == nil && s.Hooks != nil {
+	var s specHooks
+	if err := c.SpecPart(&s); err == nil && s.Hooks != nil {
 		st := c.OCI().State
 		st.Status = specs.StateStopped
 		st.Pid = 0
@@ -291,7 +313,8 @@ func Delete(store state.Store, id string, force bool) error {
 
 // List loads every container under the store.
 func List(store state.Store) ([]*Container, error) {
-	ids, err := store.List()
+	// Load finds out which directories hold a container: no stat first.
+	ids, err := store.Candidates()
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +322,7 @@ func List(store state.Store) ([]*Container, error) {
 	for _, id := range ids {
 		c, err := Load(store, id)
 		if err != nil {
-			continue // removed meanwhile
+			continue // removed meanwhile, or not saved yet
 		}
 		out = append(out, c)
 	}

@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"syscall"
 
@@ -21,7 +20,7 @@ import (
 // cgroupDir (a cgroup2 directory) the child is created inside it
 // (CLONE_INTO_CGROUP), which spares the kernel a migration; inCgroup says
 // whether that worked. It returns the parent's end of the init socket.
-func spawnInit(preserveFds int, cgroupDir string, extra ...*os.File) (cmd *exec.Cmd, sock *os.File, inCgroup bool, err error) {
+func spawnInit(preserveFds int, cgroupDir string, extra ...*os.File) (cmd *initCmd, sock *os.File, inCgroup bool, err error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("socketpair: %w", err)
@@ -37,21 +36,25 @@ func spawnInit(preserveFds int, cgroupDir string, extra ...*os.File) (cmd *exec.
 	}
 	defer exe.Close()
 
-	files := make([]*os.File, 0, preserveFds+1+len(extra))
-	for i := 0; i < preserveFds; i++ {
-		files = append(files, os.NewFile(uintptr(3+i), "preserved"))
+	files := make([]uintptr, 0, 3+preserveFds+1+len(extra))
+	for i := 0; i < 3+preserveFds; i++ {
+		files = append(files, uintptr(i)) // stdio and the preserved fds
 	}
-	files = append(files, childSock)
-	files = append(files, extra...)
-	newCmd := func() *exec.Cmd {
-		return &exec.Cmd{
-			Path:       "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
-			Args:       []string{"hutch", "init"},
-			Env:        []string{initproc.SyncEnv + "=" + strconv.Itoa(3+preserveFds)},
-			Stdin:      os.Stdin,
-			Stdout:     os.Stdout,
-			Stderr:     os.Stderr,
-			ExtraFiles: files,
+	files = append(files, childSock.Fd())
+	for _, f := range extra {
+		files = append(files, f.Fd())
+	}
+	newCmd := func() *initCmd {
+		return &initCmd{
+			path: "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
+			attr: syscall.ProcAttr{
+				// One P from the start: the init runs one goroutine locked
+				// to its thread; more Ps only make the runtime start idle
+				// threads.
+				Env:   []string{initproc.SyncEnv + "=" + strconv.Itoa(3+preserveFds), "GOMAXPROCS=1"},
+				Files: files,
+				Sys:   &syscall.SysProcAttr{},
+			},
 		}
 	}
 
@@ -59,7 +62,7 @@ func spawnInit(preserveFds int, cgroupDir string, extra ...*os.File) (cmd *exec.
 		dir, err := unix.Open(cgroupDir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err == nil {
 			cmd = newCmd()
-			cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: dir}
+			cmd.attr.Sys = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: dir}
 			err = cmd.Start()
 			unix.Close(dir)
 			if err == nil {
@@ -76,4 +79,63 @@ func spawnInit(preserveFds int, cgroupDir string, extra ...*os.File) (cmd *exec.
 		return nil, nil, false, fmt.Errorf("start container init: %w", err)
 	}
 	return cmd, parentSock, false, nil
+}
+
+// initCmd starts the init with syscall.ForkExec: os/exec (os.StartProcess)
+// first probes pidfd support once per process, which on Linux forks a
+// throw-away child (clone(CLONE_PIDFD)): one process creation more per
+// create or exec that buys hutch nothing. The names follow exec.Cmd.
+type initCmd struct {
+	path string
+	attr syscall.ProcAttr
+
+	Process      *initProcess
+	ProcessState *unix.WaitStatus // set once waited for
+}
+
+type initProcess struct{ Pid int }
+
+// Kill sends SIGKILL to the started process.
+func (p *initProcess) Kill() error { return unix.Kill(p.Pid, unix.SIGKILL) }
+
+// Release gives up the process (nothing is held for it here).
+func (p *initProcess) Release() error { return nil }
+
+// Start starts the process; the fds of attr.Files become its 0..n-1.
+func (c *initCmd) Start() error {
+	pid, err := syscall.ForkExec(c.path, []string{"hutch", "init"}, &c.attr)
+	if err != nil {
+		return &os.PathError{Op: "fork/exec", Path: c.path, Err: err}
+	}
+	c.Process = &initProcess{Pid: pid}
+	return nil
+}
+
+// Wait reaps the process and, like exec.Cmd, returns an error naming the
+// exit status or signal unless it exited 0.
+func (c *initCmd) Wait() error {
+	if c.ProcessState != nil {
+		return fmt.Errorf("wait: init %d already waited for", c.Process.Pid)
+	}
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(c.Process.Pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("wait for init %d: %w", c.Process.Pid, err)
+		}
+		break
+	}
+	c.ProcessState = &ws
+	switch {
+	case ws.Exited() && ws.ExitStatus() == 0:
+		return nil
+	case ws.Exited():
+		return fmt.Errorf("exit status %d", ws.ExitStatus())
+	case ws.Signaled():
+		return fmt.Errorf("signal: %v", ws.Signal())
+	}
+	return fmt.Errorf("wait status %#x", uint32(ws))
 }

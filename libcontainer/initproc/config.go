@@ -5,7 +5,11 @@
 // `hutch start`, and execs the container process.
 package initproc
 
-import specs "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	"encoding/json"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
 
 // The parent passes, after stdio, the --preserve-fds first (they must keep
 // their numbers 3..3+N-1 in the container), then the init socket (its
@@ -48,4 +52,77 @@ type Config struct {
 	// IdmapFds: index in Spec.Mounts -> fd of the detached idmapped tree.
 	IdmapFds     map[int]int                  `json:"idmap_fds,omitempty"`
 	SeccompState *specs.ContainerProcessState `json:"seccomp_state,omitempty"`
+	// Timings: report the init's phases (Ready payload; a Timings
+	// message before execve for exec).
+	Timings bool `json:"timings,omitempty"`
+	// Run: `hutch run` starts the container right away, so the init
+	// waits here rather than exec a waiter for so short a wait.
+	Run bool `json:"run,omitempty"`
+}
+
+// Wire is Config as it travels to the init: the init decodes into it, and
+// exec encodes it. Its Spec (which shadows Config.Spec, same JSON name) has
+// only the parts of specs.Spec that the init uses. encoding/json prepares
+// an encoder for every type reachable from a struct's fields the first time
+// it meets the struct, and specs.Spec reaches about a hundred (resources,
+// Windows, Solaris, VM, ...): in a fresh process that is most of a
+// millisecond, paid by every container start and exec. Fields the init
+// does not use are simply skipped when decoding.
+//
+// Code in the init that reads another field of the spec must add it here
+// (TestWireCarriesWhatTheInitUses lists them).
+type Wire struct {
+	Config
+	Spec *WireSpec `json:"spec"`
+}
+
+// WireSpec is the init's part of specs.Spec (same JSON names).
+type WireSpec struct {
+	Process    *specs.Process `json:"process,omitempty"`
+	Root       *specs.Root    `json:"root,omitempty"`
+	Hostname   string         `json:"hostname,omitempty"`
+	Domainname string         `json:"domainname,omitempty"`
+	Mounts     []specs.Mount  `json:"mounts,omitempty"`
+	Hooks      *specs.Hooks   `json:"hooks,omitempty"`
+	Linux      *WireLinux     `json:"linux,omitempty"`
+}
+
+// WireLinux is the init's part of specs.Linux.
+type WireLinux struct {
+	Devices           []specs.LinuxDevice     `json:"devices,omitempty"`
+	Sysctl            map[string]string       `json:"sysctl,omitempty"`
+	Seccomp           *specs.LinuxSeccomp     `json:"seccomp,omitempty"`
+	RootfsPropagation string                  `json:"rootfsPropagation,omitempty"`
+	MaskedPaths       []string                `json:"maskedPaths,omitempty"`
+	ReadonlyPaths     []string                `json:"readonlyPaths,omitempty"`
+	Personality       *specs.LinuxPersonality `json:"personality,omitempty"`
+}
+
+// Decode is the init's json.Unmarshal of a Config (sent as Config or Wire).
+func Decode(data []byte) (*Config, error) {
+	var w Wire
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, err
+	}
+	c := w.Config
+	c.Spec = w.Spec.spec()
+	return &c, nil
+}
+
+func (w *WireSpec) spec() *specs.Spec {
+	if w == nil {
+		return nil
+	}
+	s := &specs.Spec{
+		Process: w.Process, Root: w.Root, Hostname: w.Hostname, Domainname: w.Domainname,
+		Mounts: w.Mounts, Hooks: w.Hooks,
+	}
+	if l := w.Linux; l != nil {
+		s.Linux = &specs.Linux{
+			Devices: l.Devices, Sysctl: l.Sysctl, Seccomp: l.Seccomp,
+			RootfsPropagation: l.RootfsPropagation, MaskedPaths: l.MaskedPaths,
+			ReadonlyPaths: l.ReadonlyPaths, Personality: l.Personality,
+		}
+	}
+	return s
 }

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -22,6 +25,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
 	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
 	"github.com/hutch-runtime/hutch/libcontainer/sysctl"
+	"github.com/hutch-runtime/hutch/libcontainer/timing"
 )
 
 // Main runs the container init and never returns. The caller has locked the
@@ -49,18 +53,30 @@ func Main() {
 
 func run(sock *os.File) error {
 	payload, err := syncmsg.Expect(sock, syncmsg.Config)
+	received := time.Now()
 	if err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
-	var c Config
-	if err := json.Unmarshal(payload, &c); err != nil {
+	cp, err := Decode(payload)
+	if err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
+	c := *cp
+	t := timing.NewAt(c.Timings, received)
+	t.Mark("decode_config")
 	if c.Exec {
-		return runExec(&c)
+		return runExec(&c, sock, t)
 	}
 	s := c.Spec
 	unix.CloseOnExec(c.FifoFd)
+	// The binary we run from (the sealed one), reachable after
+	// pivot_root, for the waiter (see execWait).
+	self := -1
+	if !c.Run && canExecWait(s) {
+		if fd, err := unix.Open("/proc/self/exe", unix.O_PATH|unix.O_CLOEXEC, 0); err == nil {
+			self = fd
+		}
+	}
 	if err := procattr.ApplyInitialAffinity(s.Process); err != nil {
 		return err
 	}
@@ -82,6 +98,7 @@ func run(sock *os.File) error {
 			return err
 		}
 	}
+	t.Mark("mounts")
 
 	// The parent runs prestart and createRuntime hooks now (after the
 	// environment exists, before pivot_root) and answers with the state the
@@ -97,17 +114,20 @@ func run(sock *os.File) error {
 	if err := json.Unmarshal(stateJSON, &st); err != nil {
 		return fmt.Errorf("decode hook state: %w", err)
 	}
+	t.Mark("wait_hooks")
 	if s.Hooks != nil {
 		if err := hooks.Run("createContainer", s.Hooks.CreateContainer, &st); err != nil {
 			return err
 		}
 	}
+	t.Mark("create_container_hooks")
 
 	if setupRootfs {
 		if err := rootfs.PivotRoot(opts); err != nil {
 			return err
 		}
 	}
+	t.Mark("pivot_root")
 	if c.NewUTSNS {
 		if s.Hostname != "" {
 			if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
@@ -125,11 +145,13 @@ func run(sock *os.File) error {
 			return err
 		}
 	}
+	t.Mark("hostname_sysctl")
 	if setupRootfs {
 		if err := rootfs.Finalize(s, opts); err != nil {
 			return err
 		}
 	}
+	t.Mark("masked_readonly_paths")
 	p := s.Process
 	if c.ConsoleFd > 0 {
 		if err := setupTerminal(c.ConsoleFd, p.ConsoleSize); err != nil {
@@ -155,7 +177,16 @@ func run(sock *os.File) error {
 		return err
 	}
 
-	if err := syncmsg.Send(sock, syncmsg.Ready, nil); err != nil {
+	t.Mark("process_setup")
+	if self >= 0 {
+		// Everything but the wait is done before ready, so that a
+		// failure is still reported to create.
+		if err := execve(&c, "", self); err != nil {
+			return err
+		}
+		return execWait(&c, path, sock, t, self)
+	}
+	if err := syncmsg.Send(sock, syncmsg.Ready, t.Encode()); err != nil {
 		return err
 	}
 	sock.Close()
@@ -180,20 +211,112 @@ func run(sock *os.File) error {
 			return err
 		}
 	}
-	return execve(&c, path)
+	return execve(&c, path, -1)
+}
+
+// canExecWait reports whether the created container may wait in the small
+// C waiter (nsenter.c exec_wait) instead of this Go runtime: a full Go
+// process per idle container costs several MB, the waiter a few pages.
+// The waiter is an execve more between the privilege drop and the
+// process, so configurations that act at that execve stay here: LSM
+// labels (they would confine the waiter), a seccomp filter (it would have
+// to allow the waiter's syscalls), startContainer hooks (they run after
+// the wait), and address-space rlimits (the waiter's image must fit).
+func canExecWait(s *specs.Spec) bool {
+	p := s.Process
+	if p.ApparmorProfile != "" || p.SelinuxLabel != "" {
+		return false
+	}
+	if s.Linux != nil && s.Linux.Seccomp != nil {
+		return false
+	}
+	if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
+		return false
+	}
+	for _, r := range p.Rlimits {
+		switch r.Type {
+		case "RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_MEMLOCK":
+			return false
+		}
+	}
+	return true
+}
+
+// execWait reports ready and re-executes the hutch binary (self, an O_PATH
+// handle of the sealed binary) as the waiter, which keeps the fifo handle
+// and execs the process once `hutch start` opened the fifo. The process's
+// user, capabilities and no_new_privs are already in place: the kernel
+// computes the same capability sets at each of the two execs.
+func execWait(c *Config, path string, sock *os.File, t *timing.Phases, self int) error {
+	p := c.Spec.Process
+	argv := append([]string{"hutch", "init", "--exec-wait", strconv.Itoa(c.FifoFd), path}, p.Args...)
+	// Only the fifo handle crosses into the waiter.
+	if _, err := unix.FcntlInt(uintptr(c.FifoFd), unix.F_SETFD, 0); err != nil {
+		return fmt.Errorf("exec fifo handle: %w", err)
+	}
+	t.Mark("user_caps")
+	if err := syncmsg.Send(sock, syncmsg.Ready, t.Encode()); err != nil {
+		return err
+	}
+	sock.Close()
+	return fmt.Errorf("exec the waiting init: %w", execveat(self, argv, p.Env))
+}
+
+// execveat is execveat(fd, "", argv, envv, AT_EMPTY_PATH), which neither
+// syscall nor x/sys/unix wrap; it returns only on failure.
+func execveat(fd int, argv, envv []string) error {
+	argvp, err := syscall.SlicePtrFromStrings(argv)
+	if err != nil {
+		return err
+	}
+	envvp, err := syscall.SlicePtrFromStrings(envv)
+	if err != nil {
+		return err
+	}
+	empty, _ := syscall.BytePtrFromString("")
+	_, _, errno := unix.Syscall6(unix.SYS_EXECVEAT, uintptr(fd), uintptr(unsafe.Pointer(empty)),
+		uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envvp[0])), unix.AT_EMPTY_PATH, 0)
+	return errno
 }
 
 // execve applies the per-thread attributes, the user, capabilities,
 // no_new_privs and seccomp on this thread and executes the process; it
 // returns only on failure.
-func execve(c *Config, path string) error {
+func execve(c *Config, path string, waiter int) error {
+	return execveTimed(c, path, nil, nil, waiter)
+}
+
+// execveTimed is execve that, with timings on, reports its phases on sock
+// right before the execve (exec: the parent reads them, then sees EOF).
+// With waiter >= 0, it stops before the execve: execWait follows.
+func execveTimed(c *Config, path string, sock *os.File, t *timing.Phases, waiter int) error {
 	s := c.Spec
 	p := s.Process
 	if err := procattr.Apply(s); err != nil {
 		return err
 	}
-	if err := finalizeProcess(p, seccompStep(c)); err != nil {
+	t.Mark("procattr")
+	sc := seccompStep(c)
+	if t != nil {
+		inner := sc
+		sc = func() error {
+			t.Mark("user_caps")
+			err := inner()
+			t.Mark("seccomp")
+			return err
+		}
+	}
+	if err := finalizeProcess(p, sc); err != nil {
 		return err
+	}
+	if waiter >= 0 {
+		return nil
+	}
+	t.Mark("finalize")
+	if t != nil && sock != nil {
+		if err := syncmsg.Send(sock, syncmsg.Timings, t.Encode()); err != nil {
+			return err
+		}
 	}
 	if err := unix.Exec(path, p.Args, p.Env); err != nil {
 		return &os.PathError{Op: "exec", Path: p.Args[0], Err: err}
@@ -202,7 +325,7 @@ func execve(c *Config, path string) error {
 }
 
 // runExec prepares and execs a process inside a running container.
-func runExec(c *Config) error {
+func runExec(c *Config, sock *os.File, t *timing.Phases) error {
 	p := c.Spec.Process
 	if err := procattr.ApplyInitialAffinity(p); err != nil {
 		return err
@@ -229,7 +352,8 @@ func runExec(c *Config) error {
 	if err := closeExtraFds(c.PreserveFds); err != nil {
 		return err
 	}
-	return execve(c, path)
+	t.Mark("process_setup")
+	return execveTimed(c, path, sock, t, -1)
 }
 
 // setupTerminal makes a pty inside the container (its devpts), sends the

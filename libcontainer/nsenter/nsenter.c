@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <link.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -111,7 +114,89 @@ static int ns_flag(const char *name) {
 
 struct join { int flag; int fd; char name[16]; char path[4096]; };
 
-void hutch_nsenter(void) {
+static void die_from_signal(int sig) {
+  // Like the Go init this replaces: a signal that would end a process
+  // ends the waiting init, even as pid 1 of its namespace (where the
+  // kernel ignores default-action signals, hence the _exit).
+  sigset_t set;
+  signal(sig, SIG_DFL);
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+  raise(sig);
+  _exit(2);
+}
+
+// drop_readonly_image unmaps, from this process only, the pages of the
+// hutch binary's read-only segments that the C library's start-up touched
+// (with the kernel's fault-around, about 1 MB of a 6 MB binary): they stay
+// in the page cache and fault back in if used, but a container waiting for
+// `hutch start` does not keep them. Writable segments are left alone:
+// MADV_DONTNEED would discard what was written there.
+static int drop_readonly_segments(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  (void)data;
+  const ElfW(Phdr) *ph = info->dlpi_phdr;
+  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), rw = UINTPTR_MAX;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    if ((ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_W)) || ph[i].p_type == PT_GNU_RELRO) {
+      uintptr_t a = (info->dlpi_addr + ph[i].p_vaddr) & ~(pg - 1);
+      if (a < rw) rw = a;
+    }
+  }
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    if (ph[i].p_type != PT_LOAD || (ph[i].p_flags & PF_W)) continue;
+    uintptr_t a = (info->dlpi_addr + ph[i].p_vaddr) & ~(pg - 1);
+    uintptr_t e = (info->dlpi_addr + ph[i].p_vaddr + ph[i].p_memsz + pg - 1) & ~(pg - 1);
+    if (a < rw && e > rw) e = rw;  // never a page shared with a writable segment
+    if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
+  }
+  return 1;  // the first object is the executable itself: done
+}
+
+static void drop_readonly_image(void) { dl_iterate_phdr(drop_readonly_segments, NULL); }
+
+// hutch init --exec-wait FIFOFD PATH ARGS...: the container init, with
+// everything set up by the Go init (namespaces, rootfs, user, capabilities,
+// no_new_privs, rlimits, cwd, fds), which then re-executed the hutch binary
+// (the same sealed copy, CVE-2019-5736) to get here. Waiting for `hutch
+// start` needs no Go runtime: this is all the created container costs in
+// memory. Opening the exec fifo blocks until start opens it for reading;
+// the byte tells start we got there, the close-on-exec write end tells it
+// (by EOF) that execve happened. The environment is already the process's.
+static void exec_wait(char **argv, char **envp) {
+  static const int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
+                             SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGPWR, SIGSTKFLT};
+  for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], die_from_signal);
+  int fifo_fd = atoi(argv[3]);
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_fd);
+  drop_readonly_image();
+  int fd;
+  do fd = open(path, O_WRONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    fprintf(stderr, "hutch init: open exec fifo: %s\n", strerror(errno));
+    _exit(1);
+  }
+  if (write_full(fd, "0", 1) < 0) {
+    fprintf(stderr, "hutch init: write exec fifo: %s\n", strerror(errno));
+    _exit(1);
+  }
+  close(fifo_fd);
+  for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], SIG_DFL);
+  execve(argv[4], argv + 5, envp);
+  // Worded like the Go init's error, whose errno texts are strerror's
+  // in lower case ("no such file or directory": engines match on it).
+  char msg[256];
+  snprintf(msg, sizeof(msg), "%s", strerror(errno));
+  if (msg[0] >= 'A' && msg[0] <= 'Z') msg[0] = (char)(msg[0] - 'A' + 'a');
+  fprintf(stderr, "hutch init: exec %s: %s\n", argv[5], msg);
+  _exit(1);
+}
+
+void hutch_nsenter(int argc, char **argv, char **envp) {
+  if (argc >= 6 && strcmp(argv[1], "init") == 0 && strcmp(argv[2], "--exec-wait") == 0) exec_wait(argv, envp);
   // A bare user namespace that hutch holds open while it takes a handle on
   // it (idmapped mounts): the parent writes the maps, then closes our stdin.
   if (getenv("_HUTCH_USERNS_HOLD")) {

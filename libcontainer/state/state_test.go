@@ -3,6 +3,7 @@ package state
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +89,22 @@ func TestProcStartTimeParsesOddNames(t *testing.T) {
 	}
 	if _, _, err := ProcStartTime(1 << 30); err == nil {
 		t.Fatal("want error for a pid that does not exist")
+	}
+}
+
+// ProcStartTime walks to field 22 itself: check it against a plain split of
+// a live process's stat line (this test's own, whose comm has no spaces).
+func TestProcStartTimeMatchesFields(t *testing.T) {
+	data, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(data))
+	start, letter, err := ProcStartTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strconv.FormatUint(start, 10); got != f[21] || letter != f[2][0] {
+		t.Fatalf("ProcStartTime = %s %c, /proc/self/stat has %s %s", got, letter, f[21], f[2])
 	}
 }

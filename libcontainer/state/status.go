@@ -11,7 +11,8 @@ import (
 // /proc/PID/stat. The command name may contain spaces and parentheses, so
 // the fields are counted from the last ')'.
 func ProcStartTime(pid int) (uint64, byte, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	var buf [512]byte // a stat line is about 300 bytes
+	data, err := readFile("/proc/"+strconv.Itoa(pid)+"/stat", buf[:0])
 	if err != nil {
 		return 0, 0, err
 	}
@@ -19,13 +20,22 @@ func ProcStartTime(pid int) (uint64, byte, error) {
 	if i < 0 || i+2 >= len(data) {
 		return 0, 0, os.ErrInvalid
 	}
-	fields := bytes.Fields(data[i+2:])
-	// fields[0] is field 3 (state); starttime is field 22.
-	if len(fields) < 20 {
-		return 0, 0, os.ErrInvalid
+	// From field 3 (state) on, fields are single-space separated; walk
+	// to field 22 (starttime) without splitting them all.
+	rest := data[i+2:]
+	letter := rest[0]
+	for f := 3; f < 22; f++ {
+		j := bytes.IndexByte(rest, ' ')
+		if j < 0 {
+			return 0, 0, os.ErrInvalid
+		}
+		rest = rest[j+1:]
 	}
-	st, err := strconv.ParseUint(string(fields[19]), 10, 64)
-	return st, fields[0][0], err
+	if j := bytes.IndexByte(rest, ' '); j >= 0 {
+		rest = rest[:j]
+	}
+	st, err := strconv.ParseUint(string(rest), 10, 64)
+	return st, letter, err
 }
 
 // Alive reports whether the init recorded in st still runs: same pid, same

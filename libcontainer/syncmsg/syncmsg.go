@@ -8,6 +8,9 @@
 //	M maps written                     P  init pid (decimal, host pid namespace)
 //	C init config (JSON)               H  run prestart/createRuntime hooks now
 //	h hooks done                       R  ready: waiting on the exec fifo
+//	                                      (payload: the init's phase timings
+//	                                      with --timings, else empty)
+//	                                   T  exec: phase timings, before execve
 //	                                   E  error text; the init exits
 package syncmsg
 
@@ -27,6 +30,7 @@ const (
 	Hooks     byte = 'H'
 	HooksDone byte = 'h'
 	Ready     byte = 'R'
+	Timings   byte = 'T'
 	Error     byte = 'E'
 )
 

@@ -44,3 +44,35 @@ teardown() {
 		[ -z "$output" ]
 	fi
 }
+
+@test "--timings: create, start and exec log their phases as JSON fields" {
+	set_args sleep 100
+	HUTCH_GLOBAL="--log $TESTDIR/t.json --log-format json --timings" hutch_create ct
+	HUTCH_GLOBAL="--log $TESTDIR/t.json --log-format json --timings" hutch start ct
+	HUTCH_GLOBAL="--log $TESTDIR/t.json --log-format json --timings" hutch exec ct true
+	cat "$TESTDIR/t.json"
+	# One entry per operation; every phase is a number of milliseconds.
+	for op in create start exec; do
+		[ "$(jq -c "select(.op == \"$op\")" "$TESTDIR/t.json" | wc -l)" -eq 1 ]
+	done
+	# The parent's phases and the init's, which came over the sync socket.
+	for f in load_config validate cgroup spawn namespaces send_config wait_init_mounts hooks \
+		wait_init_ready init_decode_config init_mounts init_pivot_root \
+		init_masked_readonly_paths init_process_setup save_state; do
+		jq -se "map(select(.op == \"create\"))[0].phase_${f}_ms | type == \"number\" and . >= 0" "$TESTDIR/t.json"
+	done
+	jq -se 'map(select(.op == "create"))[0].total_ms > 0' "$TESTDIR/t.json"
+	jq -se 'map(select(.op == "start"))[0].phase_release_fifo_until_execve_ms | type == "number"' "$TESTDIR/t.json"
+	for f in spawn namespaces init_decode_config init_seccomp init_finalize execve; do
+		jq -se "map(select(.op == \"exec\"))[0].phase_${f}_ms | type == \"number\"" "$TESTDIR/t.json"
+	done
+	hutch delete -f ct
+}
+
+@test "--timings is off by default and on with --debug" {
+	HUTCH_GLOBAL="--log $TESTDIR/off.json --log-format json" hutch run --bundle "$BUNDLE" a
+	run jq -c 'select(.total_ms != null)' "$TESTDIR/off.json"
+	[ -z "$output" ]
+	HUTCH_GLOBAL="--log $TESTDIR/dbg.json --log-format json --debug" hutch run --bundle "$BUNDLE" b
+	jq -se 'map(select(.op == "create"))[0].phase_init_mounts_ms | type == "number"' "$TESTDIR/dbg.json"
+}
