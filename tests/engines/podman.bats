@@ -117,7 +117,7 @@ prun() {
 	pm run --network none --cgroup-parent "$CGP" -e "HUTCH_PODMAN_MARK=$MARK.$BATS_TEST_NUMBER" "$@"
 }
 
-# rm_userns CID: podman rm -f of a container with --uidmap. podman 4.3
+# rm_userns CID: podman rm -f of a container with --uidmap (or any other). podman 4.3
 # races with its own exit command here: now and then rm fails with
 # "unlinkat .../userdata/shm: device or resource busy" while the shm mount
 # is still being taken down, and a second rm succeeds. runc 1.1.5 under the
@@ -576,7 +576,7 @@ ok" ]
 		[ -d "/sys/fs/cgroup/pids$CGP/libpod-$id" ]
 	done
 	for id in "${ids[@]}"; do
-		run -0 pm rm -f -t 0 "$id"
+		rm_userns "$id"
 	done
 	for id in "${ids[@]}"; do
 		assert_gone "$id"
