@@ -57,6 +57,32 @@ teardown() {
 	[ "$rc" -eq 7 ]
 }
 
+@test "run: signals sent to hutch run are forwarded to the container process" {
+	# 37 is SIGRTMIN+3, what systemd in a container takes as "halt".
+	set_args /bin/sh -c 'trap "echo got-usr1" USR1; trap "echo got-hup" HUP; trap "echo got-37" 37; trap "exit 7" TERM; echo ready; while :; do sleep 0.1; done'
+	hutch run --bundle "$BUNDLE" ct </dev/null >"$TESTDIR/o" 2>"$TESTDIR/e" 3>&- &
+	local runner=$! rpid
+	wait_file_contains "$TESTDIR/o" ready
+	# The helper runs hutch under timeout(1) in a subshell: signal the
+	# hutch process itself, found by this test's --root.
+	local p
+	for p in $(pgrep -x "$(basename "$HUTCH" | cut -c1-15)"); do
+		tr '\0' ' ' <"/proc/$p/cmdline" | grep -qF -- "--root $ROOT run " && rpid=$p
+	done
+	[ -n "$rpid" ]
+	kill -USR1 "$rpid"
+	wait_file_contains "$TESTDIR/o" got-usr1
+	kill -HUP "$rpid"
+	wait_file_contains "$TESTDIR/o" got-hup
+	kill -37 "$rpid"
+	wait_file_contains "$TESTDIR/o" got-37
+	kill -TERM "$rpid"
+	local rc=0
+	wait "$runner" || rc=$?
+	[ "$rc" -eq 7 ]
+	assert_no_leftovers ct
+}
+
 @test "run: args are passed verbatim" {
 	set_args /bin/sh -c 'printf "[%s]" "$@"' argv0 one "two words" '$HOME' ''
 	run hutch run --bundle "$BUNDLE" ct
