@@ -2,6 +2,7 @@ package pathsafe
 
 import (
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,9 +21,17 @@ func MkdirAllInRoot(root, unsafePath string, mode os.FileMode) (*os.File, error)
 
 // MkdirAllInRootFd is MkdirAllInRoot with an already open root handle.
 func MkdirAllInRootFd(rootDir *os.File, unsafePath string, mode os.FileMode) (*os.File, error) {
-	f, err := walk(rootDir, unsafePath, walkOpts{mkdirs: true, dirMode: unixPerm(mode)})
-	if err != nil {
-		return nil, err
+	f := existingInRoot(rootDir, unsafePath)
+	if f == nil {
+		f = lastInExistingParent(rootDir, unsafePath, func(dirFd int, name string) error {
+			return unix.Mkdirat(dirFd, name, unixPerm(mode))
+		})
+	}
+	if f == nil {
+		var err error
+		if f, err = walk(rootDir, unsafePath, walkOpts{mkdirs: true, dirMode: unixPerm(mode)}); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkDir(f); err != nil {
 		f.Close()
@@ -47,6 +56,14 @@ func CreateInRoot(root, unsafePath string, mode os.FileMode) (*os.File, error) {
 
 // CreateInRootFd is CreateInRoot with an already open root handle.
 func CreateInRootFd(rootDir *os.File, unsafePath string, mode os.FileMode) (*os.File, error) {
+	if f := existingInRoot(rootDir, unsafePath); f != nil {
+		return f, nil
+	}
+	if f := lastInExistingParent(rootDir, unsafePath, func(dirFd int, name string) error {
+		return createFile(dirFd, name, unixPerm(mode))
+	}); f != nil {
+		return f, nil
+	}
 	return walk(rootDir, unsafePath, walkOpts{createFile: true, fileMode: unixPerm(mode), dirMode: 0o755})
 }
 
@@ -79,6 +96,59 @@ func OpenParentInRootFd(rootDir *os.File, unsafePath string, dirMode os.FileMode
 		return nil, "", err
 	}
 	return f, name, nil
+}
+
+// existingInRoot returns an O_PATH handle to unsafePath when it already
+// exists, resolved by the kernel with openat2(RESOLVE_IN_ROOT), which
+// follows symlinks inside root exactly as walk does: one syscall instead of
+// two or three per component (mount targets mostly exist). It returns nil
+// on any failure, including a kernel without openat2; walk then creates
+// what is missing and reports errors.
+func existingInRoot(rootDir *os.File, unsafePath string) *os.File {
+	if forceWalk {
+		return nil
+	}
+	f, err := openat2InRoot(rootDir, unsafePath, unix.O_PATH)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// lastInExistingParent handles the other common case: only the last
+// component is missing (a mount point on a fresh tmpfs). The parent is
+// resolved by openat2 inside root, the last component is created in it
+// with create and opened without following links. It returns nil when
+// that does not apply or fails (a missing parent, a symlink as the last
+// component, a create error); walk then does the whole job.
+func lastInExistingParent(rootDir *os.File, unsafePath string, create func(dirFd int, name string) error) *os.File {
+	if forceWalk {
+		return nil
+	}
+	parts := splitPath(unsafePath)
+	if len(parts) == 0 || parts[len(parts)-1] == ".." {
+		return nil
+	}
+	name := parts[len(parts)-1]
+	parent, err := openat2InRoot(rootDir, strings.Join(parts[:len(parts)-1], "/"), unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return nil
+	}
+	defer parent.Close()
+	dirFd := int(parent.Fd())
+	if err := create(dirFd, name); err != nil && err != unix.EEXIST {
+		return nil
+	}
+	fd, err := unix.Openat(dirFd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		unix.Close(fd)
+		return nil
+	}
+	return os.NewFile(uintptr(fd), joinName(rootDir.Name(), unsafePath))
 }
 
 func unixPerm(m os.FileMode) uint32 {

@@ -150,57 +150,66 @@ func TestOpenInRootNoFollow(t *testing.T) {
 }
 
 func TestMkdirAllInRoot(t *testing.T) {
-	root, outside := layout(t)
-	for in, want := range map[string]string{
-		"/x/y/z":             "/x/y/z",
-		"dangling/sub":       "/made/by/link/sub",
-		"escapedir/new":      "/outside/new",
-		"a/up/../../q":       "/q",
-		"abs/fresh":          "/etc/fresh",
-		outside + "/planted": outside + "/planted",
-	} {
-		f, err := MkdirAllInRoot(root, in, 0o755)
-		if err != nil {
-			t.Fatalf("%q: %v", in, err)
+	bothModes(t, func(t *testing.T) {
+		root, outside := layout(t)
+		for in, want := range map[string]string{
+			"/x/y/z":             "/x/y/z",
+			"dangling/sub":       "/made/by/link/sub",
+			"escapedir/new":      "/outside/new",
+			"a/up/../../q":       "/q",
+			"abs/fresh":          "/etc/fresh",
+			outside + "/planted": outside + "/planted",
+		} {
+			// The second time the path exists: the openat2 fast path.
+			for i := 0; i < 2; i++ {
+				f, err := MkdirAllInRoot(root, in, 0o755)
+				if err != nil {
+					t.Fatalf("%q (call %d): %v", in, i+1, err)
+				}
+				sameFile(t, f, root+want)
+				f.Close()
+			}
 		}
-		sameFile(t, f, root+want)
-		f.Close()
-	}
-	if entries, _ := os.ReadDir(outside); len(entries) != 2 {
-		t.Fatalf("outside was modified: %v", entries)
-	}
-	if _, err := MkdirAllInRoot(root, "etc/passwd", 0o755); !errors.Is(err, unix.ENOTDIR) {
-		t.Fatalf("mkdir over a file: got %v, want ENOTDIR", err)
-	}
-	if _, err := MkdirAllInRoot(root, "loop1/x", 0o755); !errors.Is(err, unix.ELOOP) {
-		t.Fatalf("mkdir through a loop: got %v, want ELOOP", err)
-	}
+		if entries, _ := os.ReadDir(outside); len(entries) != 2 {
+			t.Fatalf("outside was modified: %v", entries)
+		}
+		if _, err := MkdirAllInRoot(root, "etc/passwd", 0o755); !errors.Is(err, unix.ENOTDIR) {
+			t.Fatalf("mkdir over a file: got %v, want ENOTDIR", err)
+		}
+		if _, err := MkdirAllInRoot(root, "loop1/x", 0o755); !errors.Is(err, unix.ELOOP) {
+			t.Fatalf("mkdir through a loop: got %v, want ELOOP", err)
+		}
+	})
 }
 
 func TestCreateInRoot(t *testing.T) {
-	root, outside := layout(t)
-	f, err := CreateInRoot(root, "a/up/abs/newfile", 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameFile(t, f, root+"/etc/newfile")
-	f.Close()
-	f, err = CreateInRoot(root, "/escapedir/secret", 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameFile(t, f, root+"/outside/secret")
-	f.Close()
-	// An existing file (and its content) is kept.
-	f, err = CreateInRoot(root, "/dotdot/passwd", 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameFile(t, f, root+"/etc/passwd")
-	f.Close()
-	if b, _ := os.ReadFile(outside + "/secret"); string(b) != "outside" {
-		t.Fatal("outside file touched")
-	}
+	bothModes(t, func(t *testing.T) {
+		root, outside := layout(t)
+		f, err := CreateInRoot(root, "a/up/abs/newfile", 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameFile(t, f, root+"/etc/newfile")
+		f.Close()
+		for i := 0; i < 2; i++ { // created, then found by the fast path
+			f, err = CreateInRoot(root, "/escapedir/secret", 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameFile(t, f, root+"/outside/secret")
+			f.Close()
+		}
+		// An existing file (and its content) is kept.
+		f, err = CreateInRoot(root, "/dotdot/passwd", 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameFile(t, f, root+"/etc/passwd")
+		f.Close()
+		if b, _ := os.ReadFile(outside + "/secret"); string(b) != "outside" {
+			t.Fatal("outside file touched")
+		}
+	})
 }
 
 func TestOpenParentInRoot(t *testing.T) {
