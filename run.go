@@ -20,10 +20,12 @@ var runCommand = &cli.Command{
 			return err
 		}
 		store := stateStore(ctx)
+		var fw *libcontainer.SignalForwarder
 		if !ctx.Bool("detach") {
 			if err := libcontainer.PrepareRun(); err != nil {
 				return err
 			}
+			fw = libcontainer.ForwardSignals()
 		}
 		opts := createOpts(ctx, id)
 		opts.Run = true
@@ -38,7 +40,7 @@ var runCommand = &cli.Command{
 		if ctx.Bool("detach") {
 			return nil
 		}
-		code := libcontainer.Wait(st)
+		code := fw.Wait(st)
 		if !ctx.Bool("keep") {
 			if err := libcontainer.Delete(store, id, true); err != nil {
 				return err

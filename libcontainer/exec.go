@@ -75,10 +75,12 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 	if err := lsm.Validate(p); err != nil {
 		return -1, err
 	}
+	var fw *SignalForwarder
 	if !o.Detach {
 		if err := PrepareRun(); err != nil {
 			return -1, err
 		}
+		fw = ForwardSignals()
 	}
 	pid, err := startExec(store, o)
 	if err != nil {
@@ -93,7 +95,7 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 	if o.Detach {
 		return 0, nil
 	}
-	return Wait(&state.State{Pid: pid}), nil
+	return fw.Wait(&state.State{Pid: pid}), nil
 }
 
 func startExec(store state.Store, o ExecOpts) (int, error) {

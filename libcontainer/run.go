@@ -16,17 +16,36 @@ func PrepareRun() error {
 	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 }
 
+// SignalForwarder catches the signals that Wait forwards to the container.
+// Like runc, hutch catches them before the container process starts, so a
+// signal that arrives meanwhile is queued for the container instead of
+// ending hutch and leaving a created container behind. Enabling a signal
+// is a round trip to the Go runtime's thread-locked signal goroutine
+// (about 10 us and a few futex calls each, 50 of them), so it runs
+// concurrently with create, which spends its time waiting for the init.
+type SignalForwarder struct {
+	sigs  chan os.Signal
+	ready chan struct{}
+}
+
+// ForwardSignals starts catching the forwarded signals. They stay caught
+// (no signal.Stop): the caller exits or deletes the container right after
+// Wait.
+func ForwardSignals() *SignalForwarder {
+	f := &SignalForwarder{sigs: make(chan os.Signal, 32), ready: make(chan struct{})}
+	go func() {
+		signal.Notify(f.sigs, forwardedSignals()...)
+		close(f.ready)
+	}()
+	return f
+}
+
 // Wait forwards signals to the container init until it exits, reaps every
 // orphan reparented to us meanwhile, and returns the exit status the way a
 // shell reports it (128+N for a signal).
-func Wait(st *state.State) int {
-	sigs := make(chan os.Signal, 32)
-	// No signal.Stop: the caller exits or deletes the container right
-	// after, and each signal the runtime enables or disables is a round
-	// trip to a thread-locked goroutine (about 10 us and two futex calls):
-	// enabling every signal and then disabling them again was a quarter of
-	// hutch run's futex traffic.
-	signal.Notify(sigs, forwardedSignals()...)
+func (f *SignalForwarder) Wait(st *state.State) int {
+	<-f.ready
+	sigs := f.sigs
 	done := make(chan int, 1)
 	go func() {
 		for {
