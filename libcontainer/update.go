@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -249,7 +250,9 @@ func replaceDev[T any](list []T, x T, key func(T) specs.LinuxBlockIODevice) []T 
 	return append(list, x)
 }
 
-var memSizeRe = regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
+// Compiled on first use: every hutch process (and the container init)
+// would otherwise pay for it at start.
+var memSizeRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`) })
 
 // ParseMemSize accepts "-1", bytes, or a number with a binary unit
 // (k, m, g, t, p, optionally followed by b or ib), like docker and runc.
@@ -257,7 +260,7 @@ func ParseMemSize(s string) (int64, error) {
 	if s == "-1" {
 		return -1, nil
 	}
-	m := memSizeRe.FindStringSubmatch(strings.TrimSpace(s))
+	m := memSizeRe().FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return 0, fmt.Errorf("invalid size %q: want bytes or a number with k, m, g, t or p", s)
 	}

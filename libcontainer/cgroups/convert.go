@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"sync"
 )
 
 // SharesToWeight converts v1 cpu.shares [2, 262144] to v2 cpu.weight
@@ -84,12 +85,14 @@ func maxOr(v int64) string {
 	return strconv.FormatInt(v, 10)
 }
 
-var pageSizeRe = regexp.MustCompile(`^([1-9][0-9]*)(KB|MB|GB|TB|PB)$`)
+// Compiled on first use: every hutch process (and the container init)
+// would otherwise pay for it at start.
+var pageSizeRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([1-9][0-9]*)(KB|MB|GB|TB|PB)$`) })
 
 // pageSizeKB parses a hugepageLimits pageSize ("2MB") into kB, the unit of
 // /sys/kernel/mm/hugepages/hugepages-<N>kB.
 func pageSizeKB(s string) (uint64, error) {
-	m := pageSizeRe.FindStringSubmatch(s)
+	m := pageSizeRe().FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("want <number><KB|MB|GB|TB|PB> like \"2MB\", got %q", s)
 	}
