@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -39,13 +41,17 @@ func Load(bundle string) (*specs.Spec, error) {
 func describeJSONError(data []byte, err error) error {
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
-		line, col := position(data, syn.Offset)
+		off := syn.Offset
+		if !syntaxOffsetPastByte {
+			off++
+		}
+		line, col := position(data, off)
 		return fmt.Errorf("invalid JSON at line %d, column %d: %s", line, col, syn.Error())
 	}
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) {
 		line, col := position(data, typ.Offset)
-		field := typ.Field
+		field := indexPath(typ.Field)
 		if field == "" {
 			field = "(top level)"
 		}
@@ -53,6 +59,27 @@ func describeJSONError(data []byte, err error) error {
 			field, typ.Value, jsonTypeName(typ.Type), line, col)
 	}
 	return err
+}
+
+// indexPath writes the array indexes json/v2 puts in a field path the way
+// hutch's validation errors do: "mounts.0.destination" becomes
+// "mounts[0].destination". (v1 paths have no indexes and pass unchanged.)
+func indexPath(field string) string {
+	if field == "" {
+		return ""
+	}
+	var b strings.Builder
+	for i, part := range strings.Split(field, ".") {
+		if _, err := strconv.Atoi(part); err == nil && i > 0 {
+			b.WriteString("[" + part + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(part)
+	}
+	return b.String()
 }
 
 // position converts the decoder offset (bytes consumed when the error was

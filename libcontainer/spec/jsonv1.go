@@ -1,0 +1,7 @@
+//go:build !goexperiment.jsonv2
+
+package spec
+
+// encoding/json v1: a SyntaxError's Offset counts the bytes consumed, one
+// past the offending byte.
+const syntaxOffsetPastByte = true
