@@ -23,7 +23,9 @@ func validateProcess(errs *errList, p *specs.Process) {
 	if len(p.Args) == 0 {
 		errs.add("process.args: must not be empty")
 	} else if p.Args[0] == "" {
-		errs.add("process.args[0]: must not be empty")
+		// runc's words after the field: engines map "executable file not
+		// found" to exit code 127 (podman run IMAGE "" gives 127 with runc).
+		errs.add(`process.args[0]: must not be empty (exec: "": executable file not found in $PATH)`)
 	}
 	if !isAbs(p.Cwd) {
 		errs.add("process.cwd: must be an absolute path, got %q", p.Cwd)

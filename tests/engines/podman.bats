@@ -529,6 +529,9 @@ ok" ]
 	[[ "$output" == *'"nosuchcmd": executable file not found in $PATH'* ]]
 	run -126 prun --rm "$IMAGE" /etc/passwd
 	[[ "$output" == *'"/etc/passwd": permission denied'* ]]
+	# An empty command: 127 as with runc, and the field named.
+	run -127 prun --rm "$IMAGE" ""
+	[[ "$output" == *'process.args[0]: must not be empty'* ]]
 
 	prun_d "$IMAGE" sleep 1000
 	run -127 pm exec "$CID" /no/such/cmd
