@@ -2,6 +2,7 @@
 
 package spec
 
-// With the json/v2 engine a SyntaxError's Offset is the index of the
-// offending byte; v1 counts the bytes consumed, one past it.
-const syntaxOffsetPastByte = false
+// encoding/json runs on the json/v2 engine (make build sets
+// GOEXPERIMENT=jsonv2): a SyntaxError's Offset is the index of the
+// offending byte, and type errors name array indexes in their paths.
+const jsonV2 = true

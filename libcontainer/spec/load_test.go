@@ -95,8 +95,8 @@ func TestPosition(t *testing.T) {
 // idx is the array index part of a field path: json/v2 reports it,
 // encoding/json v1 does not.
 func idx(s string) string {
-	if syntaxOffsetPastByte { // v1
-		return ""
+	if jsonV2 {
+		return s
 	}
-	return s
+	return ""
 }

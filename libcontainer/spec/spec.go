@@ -42,8 +42,8 @@ func describeJSONError(data []byte, err error) error {
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
 		off := syn.Offset
-		if !syntaxOffsetPastByte {
-			off++
+		if jsonV2 {
+			off++ // v2 points at the bad byte, position wants one past it
 		}
 		line, col := position(data, off)
 		return fmt.Errorf("invalid JSON at line %d, column %d: %s", line, col, syn.Error())

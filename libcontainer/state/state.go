@@ -164,19 +164,14 @@ func (s Store) Candidates() ([]string, error) {
 
 // List returns the ids of all containers with a state file.
 func (s Store) List() ([]string, error) {
-	ents, err := os.ReadDir(s.Root)
+	cands, err := s.Candidates()
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
 		return nil, err
 	}
 	var ids []string
-	for _, e := range ents {
-		if e.IsDir() {
-			if _, err := os.Stat(filepath.Join(s.Root, e.Name(), StateFile)); err == nil {
-				ids = append(ids, e.Name())
-			}
+	for _, id := range cands {
+		if _, err := os.Stat(filepath.Join(s.Root, id, StateFile)); err == nil {
+			ids = append(ids, id)
 		}
 	}
 	return ids, nil

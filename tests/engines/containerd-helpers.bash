@@ -115,3 +115,17 @@ ctd_import() {
 	rm -rf "$tmp"
 	return $rc
 }
+
+# ctd_nothing_left STATEDIR CGSEG ENVRE: no hutch state under STATEDIR, no
+# cgroup directory under /sys/fs/cgroup/<controller>/CGSEG/, no process
+# whose environment has a line matching ENVRE (container processes carry a
+# marker), and no shim of our containerd.
+ctd_nothing_left() {
+	run find "$1" -mindepth 1
+	[ -z "$output" ] || { echo "hutch state left: $output"; return 1; }
+	run find /sys/fs/cgroup/ -maxdepth 3 -mindepth 2 -type d -path "*/$2/*"
+	[ -z "$output" ] || { echo "cgroups left: $output"; return 1; }
+	run grep -lsz "$3" /proc/[0-9]*/environ
+	[ -z "$output" ] || { echo "processes left: $output"; return 1; }
+	[ -z "$(ctd_shims)" ] || { echo "shims left: $(ctd_shims)"; return 1; }
+}

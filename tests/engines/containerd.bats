@@ -236,14 +236,7 @@ wait_status() {
 
 	run c containers ls -q
 	[ -z "$output" ] || { echo "containers left: $output"; return 1; }
-	# hutch's state under the shim's runtime root.
-	run find "$RUNC_ROOT/$NS" -mindepth 1
-	[ -z "$output" ] || { echo "hutch state left: $output"; return 1; }
-	# Container cgroups under /sys/fs/cgroup/*/<ns>/.
-	run find /sys/fs/cgroup/ -maxdepth 3 -mindepth 2 -type d -path "*/$NS/*"
-	[ -z "$output" ] || { echo "cgroups left: $output"; return 1; }
-	# Container processes (they carry HUTCH_MARK) and shims.
-	run grep -lsz "^HUTCH_MARK=$NS\$" /proc/[0-9]*/environ
-	[ -z "$output" ] || { echo "processes left: $output"; return 1; }
-	[ -z "$(ctd_shims)" ] || { echo "shims left: $(ctd_shims)"; return 1; }
+	# hutch's state under the shim's runtime root, cgroups under
+	# /sys/fs/cgroup/*/<ns>/, processes carrying HUTCH_MARK, shims.
+	ctd_nothing_left "$RUNC_ROOT/$NS" "$NS" "^HUTCH_MARK=$NS\$"
 }

@@ -112,13 +112,7 @@ hutch_status() {
 nothing_left() {
 	run cri pods
 	[ -z "$output" ] || { echo "pods left: $output"; return 1; }
-	run find "$HUTCH_ROOT" -mindepth 1
-	[ -z "$output" ] || { echo "hutch state left: $output"; return 1; }
-	run find /sys/fs/cgroup/ -maxdepth 3 -mindepth 2 -type d -path "*/$CGROUP_PARENT/*"
-	[ -z "$output" ] || { echo "cgroups left: $output"; return 1; }
-	run grep -lsz '^HUTCH_CRI=1$' /proc/[0-9]*/environ
-	[ -z "$output" ] || { echo "processes left: $output"; return 1; }
-	[ -z "$(ctd_shims)" ] || { echo "shims left: $(ctd_shims)"; return 1; }
+	ctd_nothing_left "$HUTCH_ROOT" "$CGROUP_PARENT" '^HUTCH_CRI=1$'
 }
 
 @test "RunPodSandbox with runtime handler hutch" {

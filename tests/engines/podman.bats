@@ -117,13 +117,13 @@ prun() {
 	pm run --network none --cgroup-parent "$CGP" -e "HUTCH_PODMAN_MARK=$MARK.$BATS_TEST_NUMBER" "$@"
 }
 
-# rm_userns CID: podman rm -f of a container with --uidmap (or any other). podman 4.3
+# pm_rm_shm_race CID: podman rm -f of a container with --uidmap. podman 4.3
 # races with its own exit command here: now and then rm fails with
 # "unlinkat .../userdata/shm: device or resource busy" while the shm mount
 # is still being taken down, and a second rm succeeds. runc 1.1.5 under the
 # same podman shows it as often as hutch (3 of 25 runs each), so retry once,
 # on that error only.
-rm_userns() {
+pm_rm_shm_race() {
 	local out
 	out=$(pm rm -f -t 0 "$1" 2>&1) && return 0
 	[[ "$out" == *"/userdata/shm: device or resource busy"* ]] || fail "$out"
@@ -482,7 +482,7 @@ ok" ]
 	[ "${lines[1]}" = 0 ]
 	run -0 pm exec --user 1000 "$CID" sh -c 'touch /tmp/by1000; stat -c %u /tmp/by1000'
 	[ "$output" = 1000 ]
-	rm_userns "$CID"
+	pm_rm_shm_race "$CID"
 	assert_gone "$CID"
 }
 
@@ -579,7 +579,7 @@ ok" ]
 		[ -d "/sys/fs/cgroup/pids$CGP/libpod-$id" ]
 	done
 	for id in "${ids[@]}"; do
-		rm_userns "$id"
+		pm_rm_shm_race "$id"
 	done
 	for id in "${ids[@]}"; do
 		assert_gone "$id"

@@ -104,11 +104,13 @@ start_counter() {
 	assert_no_leftovers cmd-pause "$pid"
 }
 
-@test "kill KILL of a paused container: it dies, as with runc" {
+# kill_paused [--all]: start the counter, pause it, `hutch kill [--all]
+# ... KILL` it; it must stop and leave nothing once deleted.
+kill_paused() {
 	start_counter
 	pid=$(ct_pid cmd-pause)
 	hutch pause cmd-pause
-	run hutch kill cmd-pause KILL
+	run hutch kill "$@" cmd-pause KILL
 	[ "$status" -eq 0 ]
 	wait_status cmd-pause stopped
 	wait_pid_gone "$pid"
@@ -117,18 +119,13 @@ start_counter() {
 	assert_no_leftovers cmd-pause "$pid"
 }
 
+@test "kill KILL of a paused container: it dies, as with runc" {
+	kill_paused
+}
+
 @test "kill --all KILL of a paused container: every process dies" {
 	set_args /bin/sh -c 'sleep 1000 & i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.05; done'
-	start_counter
-	pid=$(ct_pid cmd-pause)
-	hutch pause cmd-pause
-	run hutch kill --all cmd-pause KILL
-	[ "$status" -eq 0 ]
-	wait_status cmd-pause stopped
-	wait_pid_gone "$pid"
-	run hutch delete cmd-pause
-	[ "$status" -eq 0 ]
-	assert_no_leftovers cmd-pause "$pid"
+	kill_paused --all
 }
 
 @test "kill of a paused container with another signal leaves it paused" {

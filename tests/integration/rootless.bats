@@ -336,6 +336,22 @@ exec_probe() {
 	as_user "$TESTDIR/hutch" exec ct sh -c 'head -c 4 /proc/1/exe >/dev/null 2>&1 && echo READ; (echo x >> /proc/1/exe) 2>/dev/null && echo WROTE; echo done'
 }
 
+# assert_exe_sealed PID SUM: neither an exec'd process inside container ct
+# nor its owner on the host can write the binary behind /proc/PID/exe, and
+# the hutch binary still has checksum SUM; then ct is deleted.
+assert_exe_sealed() {
+	run exec_probe
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = done ]
+	[[ "$output" != *WROTE* ]]
+	# Nor from the host as the user who owns the container.
+	run as_user sh -c 'echo x >> /proc/$1/exe' sh "$1"
+	[ "$status" -ne 0 ]
+	[ "$(sha256sum <"$TESTDIR/hutch")" = "$2" ]
+	as_user "$TESTDIR/hutch" delete --force ct
+}
+
 @test "rootless: CVE-2019-5736: the init's exe cannot be opened for writing (binary owned by root: run in place)" {
 	rootless_config /bin/sleep 1000
 	sum=$(sha256sum <"$TESTDIR/hutch")
@@ -343,16 +359,7 @@ exec_probe() {
 	pid=$(rl_state ct | jq -r .pid)
 	# No copy: the init runs the root-owned binary itself.
 	[ "$(readlink "/proc/$pid/exe")" = "$TESTDIR/hutch" ]
-	run exec_probe
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "${lines[-1]}" = done ]
-	[[ "$output" != *WROTE* ]]
-	# Nor from the host as the user who owns the container.
-	run as_user sh -c 'echo x >> /proc/$1/exe' sh "$pid"
-	[ "$status" -ne 0 ]
-	[ "$(sha256sum <"$TESTDIR/hutch")" = "$sum" ]
-	as_user "$TESTDIR/hutch" delete --force ct
+	assert_exe_sealed "$pid" "$sum"
 }
 
 @test "rootless: CVE-2019-5736: a binary the user owns runs from a sealed copy" {
@@ -362,13 +369,5 @@ exec_probe() {
 	rl_create ct
 	pid=$(rl_state ct | jq -r .pid)
 	[[ "$(readlink "/proc/$pid/exe")" == /memfd:hutch-sealed* ]]
-	run exec_probe
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "${lines[-1]}" = done ]
-	[[ "$output" != *WROTE* ]]
-	run as_user sh -c 'echo x >> /proc/$1/exe' sh "$pid"
-	[ "$status" -ne 0 ]
-	[ "$(sha256sum <"$TESTDIR/hutch")" = "$sum" ]
-	as_user "$TESTDIR/hutch" delete --force ct
+	assert_exe_sealed "$pid" "$sum"
 }
