@@ -28,6 +28,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/netdev"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
+	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
 	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
 	"github.com/hutch-runtime/hutch/libcontainer/spec"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
@@ -138,7 +139,14 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 		return errors.New("process.terminal: true requires --console-socket (or set terminal to false)")
 	}
 	if ok, _ := spec.HasNamespace(s, specs.MountNamespace); !ok {
-		return errors.New("linux.namespaces: a mount namespace is required")
+		// The container shares the caller's mount namespace, where its root
+		// is then mounted (rootfs/hostns.go).
+		if user, _ := spec.HasNamespace(s, specs.UserNamespace); user {
+			return errors.New("linux.namespaces: a user namespace needs a mount namespace too: without one, the root filesystem is mounted in the caller's mount namespace, over which the container's user namespace has no privilege")
+		}
+		if os.Geteuid() != 0 {
+			return errors.New("linux.namespaces: without a mount namespace, the root filesystem is mounted in the caller's mount namespace, which takes root: add a mount namespace")
+		}
 	}
 	if err := capabilities.Validate(s.Process.Capabilities); err != nil {
 		return err
@@ -207,9 +215,13 @@ type initLauncher struct {
 	initPid   int
 	cgroup    cgroups.Manager
 	cgroupAnn map[string]string // rootless: requested/applied limits
-	netdevs   *netdev.Moved
-	st        *state.State
-	t         *timing.Phases
+	// hostMount: no mount namespace of its own, so the init mounts the root
+	// in ours; hostMountBefore is the mount id on the rootfs before that.
+	hostMount       bool
+	hostMountBefore uint64
+	netdevs         *netdev.Moved
+	st              *state.State
+	t               *timing.Phases
 }
 
 func (p *initLauncher) start() error {
@@ -269,6 +281,12 @@ func (p *initLauncher) start() error {
 			p.idmapFds = map[int]int{}
 		}
 		p.idmapFds[i] = 3 + p.opts.PreserveFds + len(extra)
+	}
+	if ok, _ := spec.HasNamespace(s, specs.MountNamespace); !ok {
+		p.hostMount = true
+		if p.hostMountBefore, err = rootfs.MountID(p.rootfs); err != nil {
+			return fmt.Errorf("root.path: %w", err)
+		}
 	}
 	p.t.Mark("prepare")
 	// The cgroup exists, with its limits, before the init does: the init
@@ -398,6 +416,7 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
 		c.JoinedMountNS = true
 	}
+	c.HostMountNS = p.hostMount
 	if p.seccompFd > 0 {
 		c.SeccompFd = p.seccompFd
 		c.SeccompState = &specs.ContainerProcessState{
@@ -422,6 +441,16 @@ func (p *initLauncher) finish() error {
 		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Pid: p.initPid, StartTime: start,
 		Created: time.Now().UTC(), Owner: owner(), Annotations: p.stateAnnotations(),
 		Rootless: userns.Rootless(), NotifySocket: p.opts.NotifySocket,
+	}
+	if p.hostMount {
+		id, err := rootfs.MountID(p.rootfs)
+		if err != nil {
+			return fmt.Errorf("root.path: %w", err)
+		}
+		if id == p.hostMountBefore {
+			return fmt.Errorf("root.path: the container init did not mount %s", p.rootfs)
+		}
+		st.HostRootMount = id
 	}
 	if p.cgroup != nil {
 		st.CgroupPaths = p.cgroup.Paths()
@@ -462,6 +491,14 @@ func (p *initLauncher) abort() {
 	if p.initPid > 0 && (p.cmd == nil || p.initPid != p.cmd.Process.Pid) {
 		unix.Kill(p.initPid, unix.SIGKILL)
 		waitGone(p.initPid, 2*time.Second)
+	}
+	if p.hostMount {
+		// The init is gone; what it mounted in our namespace is not.
+		if id, err := rootfs.MountID(p.rootfs); err == nil && id != p.hostMountBefore {
+			if err := rootfs.DetachHostRoot(p.rootfs, id); err != nil {
+				logrus.Warnf("%v", err)
+			}
+		}
 	}
 	if p.cgroup != nil {
 		killCgroup(p.cgroup)

@@ -152,6 +152,17 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		extra = append(extra, agent)
 		seccompFd = 3 + o.PreserveFds + len(extra)
 	}
+	rootFd := 0
+	if c.State.HostRootMount != 0 {
+		// No mount namespace to join: the container's root is its init's.
+		root, err := os.OpenFile(fmt.Sprintf("/proc/%d/root", c.State.Pid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return 0, fmt.Errorf("container init %d: %w", c.State.Pid, err)
+		}
+		defer root.Close()
+		extra = append(extra, root)
+		rootFd = 3 + o.PreserveFds + len(extra)
+	}
 	m := c.cgroup()
 	cloneDir := ""
 	if m != nil {
@@ -198,7 +209,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	// Wire: the init's part of the spec only (see initproc.Wire).
 	ic := &initproc.Wire{Config: initproc.Config{
 		ID: o.ID, Exec: true, PreserveFds: o.PreserveFds, ConsoleFd: consoleFd,
-		Timings: t != nil,
+		RootFd: rootFd, Timings: t != nil,
 	}, Spec: &initproc.WireSpec{Process: o.Process, Linux: &initproc.WireLinux{Seccomp: profile}}}
 	if seccompFd > 0 {
 		ic.SeccompFd = seccompFd

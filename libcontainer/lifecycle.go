@@ -15,6 +15,7 @@ import (
 
 	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
+	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 	"github.com/hutch-runtime/hutch/libcontainer/timing"
 )
@@ -297,6 +298,11 @@ func Delete(store state.Store, id string, force bool) error {
 		killCgroup(m)
 		if err := m.Destroy(); err != nil {
 			return fmt.Errorf("remove cgroup of %s: %w", id, err)
+		}
+	}
+	if c.State.HostRootMount != 0 {
+		if err := rootfs.DetachHostRoot(c.State.Rootfs, c.State.HostRootMount); err != nil {
+			logrus.Warnf("delete %s: %v", id, err)
 		}
 	}
 	var s specHooks

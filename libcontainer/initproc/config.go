@@ -38,6 +38,14 @@ type Config struct {
 	// rootfs is not visible in it, it is another container's: the container
 	// shares that filesystem view and no rootfs is set up.
 	JoinedMountNS bool `json:"joined_mountns,omitempty"`
+	// HostMountNS: the config lists no mount namespace, so the container
+	// shares the caller's: the root is a bind made there, entered with
+	// chroot (rootfs.Options.HostMountNS).
+	HostMountNS bool `json:"host_mountns,omitempty"`
+	// RootFd (exec): a handle of the container init's /proc/PID/root, for a
+	// container that shares the caller's mount namespace: joining its
+	// namespaces does not put the process in its root, this does.
+	RootFd int `json:"root_fd,omitempty"`
 	// Exec: this is `hutch exec` joining a running container, whose
 	// namespaces the C constructor has entered: only Spec.Process applies,
 	// and the process runs at once (no fifo). The sync socket is

@@ -86,6 +86,7 @@ func run(sock *os.File) error {
 	opts := rootfs.Options{
 		Rootfs: c.Rootfs, NoPivot: c.NoPivot, InUserNS: c.InUserNS,
 		NewNetNS: c.NewNetNS, NewCgroupNS: c.NewCgroupNS, IdmapFds: c.IdmapFds,
+		HostMountNS: c.HostMountNS,
 	}
 	setupRootfs := true
 	if c.JoinedMountNS {
@@ -327,6 +328,13 @@ func execveTimed(c *Config, path string, sock *os.File, t *timing.Phases, waiter
 // runExec prepares and execs a process inside a running container.
 func runExec(c *Config, sock *os.File, t *timing.Phases) error {
 	p := c.Spec.Process
+	if c.RootFd > 0 {
+		err := rootfs.EnterRoot(c.RootFd)
+		unix.Close(c.RootFd)
+		if err != nil {
+			return err
+		}
+	}
 	if err := procattr.ApplyInitialAffinity(p); err != nil {
 		return err
 	}

@@ -30,23 +30,28 @@ func Mount(s *specs.Spec, o Options) error {
 	if err != nil {
 		return err
 	}
-	// Nothing we mount from here on may propagate back to the host. An
-	// unbindable "/" would refuse the bind of the rootfs below, so it is
-	// private until Finalize applies the requested mode after pivot_root.
-	initial := pflags
-	if initial&unix.MS_UNBINDABLE != 0 {
-		initial = initial&^unix.MS_UNBINDABLE | unix.MS_PRIVATE
-	}
-	if err := unix.Mount("", "/", "", initial, ""); err != nil {
-		return fmt.Errorf("linux.rootfsPropagation: set propagation of /: %w", err)
-	}
-	if pflags&unix.MS_SHARED != 0 {
-		// pivot_root refuses a new root whose parent mount is shared.
-		if err := makeParentPrivate(o.Rootfs); err != nil {
-			return fmt.Errorf("linux.rootfsPropagation: %w", err)
+	// In the caller's own mount namespace (HostMountNS), its "/" and the
+	// mount holding the rootfs are the host's: left exactly as they are.
+	if !o.HostMountNS {
+		// Nothing we mount from here on may propagate back to the host. An
+		// unbindable "/" would refuse the bind of the rootfs below, so it is
+		// private until Finalize applies the requested mode after pivot_root.
+		initial := pflags
+		if initial&unix.MS_UNBINDABLE != 0 {
+			initial = initial&^unix.MS_UNBINDABLE | unix.MS_PRIVATE
+		}
+		if err := unix.Mount("", "/", "", initial, ""); err != nil {
+			return fmt.Errorf("linux.rootfsPropagation: set propagation of /: %w", err)
+		}
+		if pflags&unix.MS_SHARED != 0 {
+			// pivot_root refuses a new root whose parent mount is shared.
+			if err := makeParentPrivate(o.Rootfs); err != nil {
+				return fmt.Errorf("linux.rootfsPropagation: %w", err)
+			}
 		}
 	}
-	// pivot_root needs the new root to be a mount point.
+	// pivot_root needs the new root to be a mount point; in the host's
+	// namespace, the bind is what delete detaches.
 	if err := unix.Mount(o.Rootfs, o.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("root.path: bind %s onto itself: %w", o.Rootfs, err)
 	}

@@ -10,6 +10,10 @@ type Options struct {
 	InUserNS    bool   // in a user namespace: mknod is impossible, bind-mount host device nodes instead
 	NewNetNS    bool   // own network namespace (sysfs can be mounted); if false and InUserNS, rbind /sys instead
 	NewCgroupNS bool   // own cgroup namespace
+	// HostMountNS: no mount namespace of its own (see hostns.go): the
+	// mounts are made in the caller's namespace, never touching its "/",
+	// and the root is entered with chroot.
+	HostMountNS bool
 	// IdmapFds maps the index of an idmapped bind mount in spec.Mounts to
 	// the fd of its detached, already idmapped tree (made by the parent in
 	// the host's namespaces, where the privilege for it is).

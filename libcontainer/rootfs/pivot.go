@@ -7,8 +7,12 @@ import (
 )
 
 // PivotRoot makes o.Rootfs the root of the mount namespace and detaches
-// the old root, leaving the cwd at "/".
+// the old root, leaving the cwd at "/". Without a mount namespace of the
+// container's own, it makes o.Rootfs the root of this process only.
 func PivotRoot(o Options) error {
+	if o.HostMountNS {
+		return chrootRoot(o)
+	}
 	if o.NoPivot {
 		return moveRoot(o)
 	}

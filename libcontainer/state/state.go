@@ -57,6 +57,10 @@ type State struct {
 	// NotifySocket is the caller's NOTIFY_SOCKET, which start forwards
 	// the container's READY=1 to.
 	NotifySocket string `json:"notify_socket,omitempty"`
+	// HostRootMount: the container has no mount namespace of its own; its
+	// root is the mount with this id on Rootfs, made in the caller's
+	// namespace, which delete detaches.
+	HostRootMount uint64 `json:"host_root_mount,omitempty"`
 }
 
 // Store is the state root (--root), e.g. /run/hutch.

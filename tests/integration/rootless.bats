@@ -371,3 +371,13 @@ assert_exe_sealed() {
 	[[ "$(readlink "/proc/$pid/exe")" == /memfd:hutch-sealed* ]]
 	assert_exe_sealed "$pid" "$sum"
 }
+
+@test "rootless: without a mount namespace the user is told to add one" {
+	rootless_config /bin/true
+	as_user sh -c 'jq ".linux.namespaces |= map(select(.type != \"mount\" and .type != \"user\")) | del(.linux.uidMappings, .linux.gidMappings)" config.json > c.tmp && mv c.tmp config.json'
+	run as_user "$TESTDIR/hutch" run ct
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.namespaces: without a mount namespace"*"takes root: add a mount namespace"* ]]
+	assert_no_leftovers ct
+}
