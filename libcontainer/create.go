@@ -93,6 +93,10 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	if rootfsPath, err = filepath.EvalSymlinks(rootfsPath); err != nil {
 		return nil, fmt.Errorf("root.path: %w", err)
 	}
+	if ok, _ := spec.HasNamespace(s, specs.MountNamespace); !ok && rootfsPath == "/" {
+		// Its mounts would be made on the caller's own root.
+		return nil, errors.New("root.path: / cannot be the root of a container without a mount namespace")
+	}
 
 	dir, err := store.Reserve(o.ID)
 	if err != nil {

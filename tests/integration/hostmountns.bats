@@ -110,3 +110,16 @@ root_mount_fields() { mount_fields /; }
 	assert_no_leftovers ct
 	assert_root_empty
 }
+
+@test "no mount namespace: the host's / as root.path is refused before anything is mounted" {
+	local before
+	before=$(grep -c . /proc/self/mountinfo)
+	update_config '.root.path = "/"'
+	set_args /bin/true
+	try_create ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"root.path: / cannot be the root of a container without a mount namespace"* ]]
+	[ "$(grep -c . /proc/self/mountinfo)" = "$before" ]
+	assert_no_leftovers ct
+	assert_root_empty
+}
