@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
@@ -191,6 +193,10 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		}
 		t.Mark("cgroup_join")
 	}
+	xplan := execPlan(o.Process, profile, o.PreserveFds, rootFd)
+	if xplan != nil {
+		plan = append(plan, bootFastExec...)
+	}
 	if err := syncmsg.Send(sock, syncmsg.Bootstrap, plan); err != nil {
 		return fail(fmt.Errorf("send bootstrap to init: %w", err))
 	}
@@ -221,12 +227,26 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if err := syncmsg.Send(sock, syncmsg.Config, cfg); err != nil {
+	// The Config follows the plan, for the Go init if the C constructor
+	// leaves the process to it. One write: once the constructor has
+	// execve'd, its end of the socket is closed and a later write fails.
+	var out bytes.Buffer
+	if xplan != nil {
+		syncmsg.Send(&out, syncmsg.ExecPlan, xplan)
+	}
+	syncmsg.Send(&out, syncmsg.Config, cfg)
+	if _, err := sock.Write(out.Bytes()); err != nil {
 		return fail(err)
 	}
 	t.Mark("send_config")
 	// The socket is close-on-exec in the child: EOF means execve worked.
 	typ, msg, err := syncmsg.Recv(sock)
+	if err == nil && typ == syncmsg.ExecCommitted {
+		t.Mark("init_checks")
+		logrus.Debugf("exec %s: process %d set up by the C constructor (no Go init)", o.ID, pid)
+		typ, msg, err = syncmsg.Recv(sock)
+		t.Mark("execve")
+	}
 	if err == nil && typ == syncmsg.Timings {
 		t.Mark("wait_init")
 		t.Merge("init_", msg)

@@ -20,6 +20,16 @@ func Validate(c *specs.LinuxCapabilities) error {
 	return err
 }
 
+// Masks are the five sets of a validated process.capabilities as bit
+// masks (bit n is capability n), for the C exec path.
+type Masks struct{ Bounding, Effective, Permitted, Inheritable, Ambient uint64 }
+
+// ParseMasks returns c's sets as masks; see Validate for the errors.
+func ParseMasks(c *specs.LinuxCapabilities) (Masks, error) {
+	s, err := parse(c, LastCap())
+	return Masks{s.bounding, s.effective, s.permitted, s.inheritable, s.ambient}, err
+}
+
 func parse(c *specs.LinuxCapabilities, last int) (sets, error) {
 	var s sets
 	if c == nil {

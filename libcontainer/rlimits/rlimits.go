@@ -55,6 +55,12 @@ func Validate(rs []specs.POSIXRlimit) error {
 	return nil
 }
 
+// Resource is the RLIMIT_ number of an OCI rlimit type.
+func Resource(typ string) (int, bool) {
+	r, ok := byName[typ]
+	return r, ok
+}
+
 // Apply sets each limit on the calling process with prlimit(0, ...).
 // unix.Prlimit also tells the Go runtime not to restore its startup
 // RLIMIT_NOFILE at the next exec, so a configured RLIMIT_NOFILE survives

@@ -47,6 +47,22 @@ func (f *Filter) Install() (*os.File, error) {
 	return nil, nil
 }
 
+// Loadable reports whether Install would get past its own checks and the
+// kernel's flag check: the program's size, its actions and its flags are
+// all known here. The C exec path (libcontainer/fastexec.go) loads only
+// such filters; any other goes through Install for its error.
+func (f *Filter) Loadable() bool {
+	if len(f.Program) == 0 || len(f.Program) > maxInsns || checkActions(f.Program) != nil {
+		return false
+	}
+	for fl := uint(1); fl != 0 && fl <= f.Flags; fl <<= 1 {
+		if f.Flags&fl != 0 && !flagSupported(fl) {
+			return false
+		}
+	}
+	return true
+}
+
 // installError explains why seccomp(SECCOMP_SET_MODE_FILTER) failed.
 func installError(flags uint, errno unix.Errno) error {
 	switch errno {

@@ -27,11 +27,15 @@ const (
 	NeedMaps  byte = 'U'
 	Pid       byte = 'P'
 	Config    byte = 'C'
-	Hooks     byte = 'H'
-	HooksDone byte = 'h'
-	Ready     byte = 'R'
-	Timings   byte = 'T'
-	Error     byte = 'E'
+	ExecPlan  byte = 'X' // exec: what the C constructor may do itself (libcontainer/fastexec.go)
+	// ExecCommitted: the C constructor carries out the plan (its errors
+	// follow as Error messages, its execve as EOF).
+	ExecCommitted byte = 'x'
+	Hooks         byte = 'H'
+	HooksDone     byte = 'h'
+	Ready         byte = 'R'
+	Timings       byte = 'T'
+	Error         byte = 'E'
 )
 
 const maxPayload = 16 << 20
