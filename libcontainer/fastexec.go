@@ -105,8 +105,14 @@ func execPlan(p *specs.Process, profile *specs.LinuxSeccomp, preserveFds, rootFd
 		prog := unsafe.Slice((*byte)(unsafe.Pointer(&filter.Program[0])), len(filter.Program)*int(unsafe.Sizeof(unix.SockFilter{})))
 		b.add('S', string(prog))
 	}
+	if len(b.buf) > maxPlan {
+		return nil
+	}
 	return b.buf
 }
+
+// maxPlan is the largest message the C constructor reads (recv_msg).
+const maxPlan = 1 << 20
 
 // planBuilder frames plan records: a tag byte, a 4-byte big-endian
 // length, the payload.

@@ -355,14 +355,27 @@ static int path_has_empty(struct plan *p) {
   return n == 0 || path[0] == ':' || path[n - 1] == ':' || strstr(path, "::");
 }
 
-static unsigned long long bounding_set(int last) {
-  unsigned long long m = 0;
+static int bounding_set(int last, unsigned long long *m) {
+  *m = 0;
   for (int c = 0; c <= last; c++) {
     int r = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
-    if (r < 0) return ~0ULL;  // unknown: the caller's subset checks fail safe below
-    if (r == 1) m |= 1ULL << c;
+    if (r < 0) return -1;
+    if (r == 1) *m |= 1ULL << c;
   }
-  return m;
+  return 0;
+}
+
+// drain_msg reads and drops one message of type want, whatever its size.
+static void drain_msg(char want) {
+  unsigned char hdr[5];
+  char buf[4096];
+  if (read_full(sync_fd, hdr, 5) < 0 || (char)hdr[4] != want) _exit(1);
+  uint32_t len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) | ((uint32_t)hdr[2] << 8) | hdr[3];
+  while (len > 0) {
+    uint32_t n = len < sizeof(buf) ? len : (uint32_t)sizeof(buf);
+    if (read_full(sync_fd, buf, n) < 0) _exit(1);
+    len -= n;
+  }
 }
 
 static int cap_get(unsigned long long *prm) {
@@ -424,8 +437,7 @@ static void fast_exec(void) {
   unsigned long long host_bnd = 0;
   if (p.has_caps) {
     unsigned long long prm;
-    host_bnd = bounding_set(p.last_cap);
-    if (p.bnd & ~host_bnd) return;
+    if (bounding_set(p.last_cap, &host_bnd) < 0 || (p.bnd & ~host_bnd)) return;
     if (cap_get(&prm) < 0) return;
     unsigned long long amb = p.amb & p.prm & p.inh, reach = prm & p.bnd;
     if ((p.prm & ~prm) || (p.eff & ~prm) || (p.inh & ~reach) || (amb & ~reach)) return;
@@ -435,7 +447,7 @@ static void fast_exec(void) {
   // followed the plan is not needed; read it all the same, because closing
   // the socket on unread data makes the parent's read fail (ECONNRESET)
   // instead of seeing EOF.
-  free(recv_msg(MSG_CONFIG, NULL));
+  drain_msg(MSG_CONFIG);
   if (send_msg(MSG_EXEC_COMMITTED, NULL, 0) < 0) _exit(1);
   for (int i = 0; i < p.nrl; i++) {
     struct rlimit r = {p.rl[i].soft, p.rl[i].hard};

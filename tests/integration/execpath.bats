@@ -132,3 +132,13 @@ compare() {
 	[ "$way" = go ]
 	[ "$status" -eq 0 ] || [[ "$output" == *"process.rlimits[0] (RLIMIT_NOFILE)"* ]]
 }
+
+@test "exec: a plan larger than the C side reads goes to the Go init, and the process runs" {
+	start_container ct
+	# 12 variables of 100 kB (one string may not exceed 128 kB at execve).
+	both_ways '.env += [range(12) as $i | "BIG\($i)=" + ("x" * 100000)] | .args = ["sh", "-c", "echo ${#BIG0} ${#BIG11}"]'
+	exec_probe ct c.json
+	[ "$status" -eq 0 ]
+	[ "$output" = "100000 100000" ]
+	[ "$way" = go ]
+}
