@@ -315,6 +315,9 @@ func joinPlan(pid int) ([]byte, error) {
 		}
 	}
 	b.WriteString("clone 0x0\n")
+	// Undumpable once in the container's user namespace (CVE-2016-9962):
+	// an exec'd init writes nothing under /proc/self.
+	b.WriteString("nodump\n")
 	if fork {
 		b.WriteString("fork\n")
 	}

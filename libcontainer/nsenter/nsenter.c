@@ -497,13 +497,6 @@ static void fast_exec(void) {
   fx_fail("exec %s", p.argv[0]);
 }
 
-// exec_or_fall_back returns only when the Go init is to set the process
-// up: dumpable again for its runtime (see the user namespace join).
-static void exec_or_fall_back(void) {
-  fast_exec();
-  prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-}
-
 void hutch_nsenter(int argc, char **argv, char **envp) {
   if (argc >= 6 && strcmp(argv[1], "init") == 0 && strcmp(argv[2], "--exec-wait") == 0) exec_wait(argv, envp);
   // A bare user namespace that hutch holds open while it takes a handle on
@@ -528,7 +521,7 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
   char *boot = recv_msg(MSG_BOOTSTRAP, &len);
 
   struct join joins[MAX_JOIN];
-  int njoin = 0, cloneflags = 0, fork_pid = 0, nmaps_expected = 0, fastexec = 0;
+  int njoin = 0, cloneflags = 0, fork_pid = 0, nmaps_expected = 0, fastexec = 0, nodump = 0;
   char timens[512] = "";
   size_t tlen = 0;
 
@@ -550,6 +543,8 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
       fork_pid = 1;
     } else if (strcmp(line, "fastexec") == 0) {
       fastexec = 1;
+    } else if (strcmp(line, "nodump") == 0) {
+      nodump = 1;
     } else if (strcmp(line, "maps") == 0) {
       nmaps_expected = 1;
     } else if (strncmp(line, "timens ", 7) == 0) {
@@ -576,12 +571,12 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
       if (is_user) {
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
           bail("join user namespace %s: become root", joins[i].path);
-        // The uid change left us undumpable, so /proc/self belongs to the
-        // host's root, which the Go runtime cannot live with. The C exec
-        // path needs no /proc and stays undumpable: no process of the
-        // container can ptrace it while it still has the caller's root
-        // and fds (CVE-2016-9962). fast_exec's fallback restores it.
-        if (!fastexec) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        // The uid change left us undumpable, and /proc/self owned by the
+        // host's root: a create's init writes there (oom_score_adj), so
+        // it is made dumpable again. An exec stays undumpable (nodump):
+        // no process of the container can ptrace it while it still has
+        // the caller's root and fds (CVE-2016-9962).
+        if (!nodump) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
       }
     }
   }
@@ -623,10 +618,10 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
       send_msg(MSG_PID, buf, (uint32_t)n);
       _exit(0);
     }
-    if (fastexec) exec_or_fall_back();
+    if (fastexec) fast_exec();
     return;
   }
   int n = snprintf(buf, sizeof(buf), "%d", getpid());
   if (send_msg(MSG_PID, buf, (uint32_t)n) < 0) _exit(1);
-  if (fastexec) exec_or_fall_back();
+  if (fastexec) fast_exec();
 }
