@@ -316,7 +316,8 @@ func joinPlan(pid int) ([]byte, error) {
 	}
 	b.WriteString("clone 0x0\n")
 	// Undumpable once in the container's user namespace (CVE-2016-9962):
-	// an exec'd init writes nothing under /proc/self.
+	// an exec'd init needs nothing under /proc/self that this denies (the
+	// LSM attr/exec files are writable by all).
 	b.WriteString("nodump\n")
 	if fork {
 		b.WriteString("fork\n")
