@@ -86,6 +86,11 @@ root_mount_fields() { mount_fields /; }
 	[ "$status" -ne 0 ]
 	run hutch exec ct readlink /proc/self/ns/mnt
 	[ "$output" = "$(readlink /proc/self/ns/mnt)" ]
+	# The same through the Go exec init (an I/O priority sends it there).
+	jq '.process | .args = ["ls", "/IN_ROOTFS"] | .ioPriority = {class: "IOPRIO_CLASS_BE", priority: 4}' "$BUNDLE/config.json" >"$TESTDIR/go.json"
+	run hutch exec --process "$TESTDIR/go.json" ct
+	[ "$status" -eq 0 ]
+	[ "$output" = /IN_ROOTFS ]
 	hutch delete --force ct
 	assert_no_leftovers ct
 }
