@@ -93,7 +93,8 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	if rootfsPath, err = filepath.EvalSymlinks(rootfsPath); err != nil {
 		return nil, fmt.Errorf("root.path: %w", err)
 	}
-	if ok, _ := spec.HasNamespace(s, specs.MountNamespace); !ok && rootfsPath == "/" {
+	ownMountNS, _ := spec.HasNamespace(s, specs.MountNamespace)
+	if !ownMountNS && rootfsPath == "/" {
 		// Its mounts would be made on the caller's own root.
 		return nil, errors.New("root.path: / cannot be the root of a container without a mount namespace")
 	}
@@ -110,7 +111,8 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	defer lock.Close()
 	t.Mark("state_dir")
 
-	p := &initLauncher{store: store, dir: dir, spec: s, opts: o, bundle: bundle, rootfs: rootfsPath, t: t}
+	p := &initLauncher{store: store, dir: dir, spec: s, opts: o, bundle: bundle, rootfs: rootfsPath, t: t,
+		hostMount: !ownMountNS}
 	defer func() {
 		if err != nil {
 			p.abort()
@@ -286,8 +288,7 @@ func (p *initLauncher) start() error {
 		}
 		p.idmapFds[i] = 3 + p.opts.PreserveFds + len(extra)
 	}
-	if ok, _ := spec.HasNamespace(s, specs.MountNamespace); !ok {
-		p.hostMount = true
+	if p.hostMount {
 		if p.hostMountBefore, err = rootfs.MountID(p.rootfs); err != nil {
 			return fmt.Errorf("root.path: %w", err)
 		}

@@ -87,31 +87,53 @@ static int send_msg(char type, const char *payload, uint32_t len) {
   return len ? write_full(sync_fd, payload, len) : 0;
 }
 
-static char *recv_msg(char want, uint32_t *lenp) {
+// recv_header reads a frame's header, which must be of type want, and
+// returns its payload length.
+static uint32_t recv_header(char want) {
   unsigned char hdr[5];
   if (read_full(sync_fd, hdr, 5) < 0) _exit(1);  // parent is gone: nothing to report to
-  uint32_t len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) | ((uint32_t)hdr[2] << 8) | hdr[3];
-  if ((char)hdr[4] != want || len > (1u << 20)) _exit(1);
+  if ((char)hdr[4] != want) _exit(1);
+  return ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) | ((uint32_t)hdr[2] << 8) | hdr[3];
+}
+
+static char *recv_msg(char want, uint32_t *lenp) {
+  uint32_t len = recv_header(want);
+  if (len > (1u << 20)) _exit(1);
   char *buf = calloc(1, len + 1);
   if (!buf || read_full(sync_fd, buf, len) < 0) _exit(1);
   if (lenp) *lenp = len;
   return buf;
 }
 
-static void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void bail(const char *fmt, ...) {
-  int saved = errno;
+// lower_strerror is strerror(e) with a lower-case first letter: the Go
+// init's errno texts ("no such file or directory"), which engines match.
+static const char *lower_strerror(int e) {
+  static char err[256];
+  snprintf(err, sizeof(err), "%s", strerror(e));
+  if (err[0] >= 'A' && err[0] <= 'Z') err[0] = (char)(err[0] - 'A' + 'a');
+  return err;
+}
+
+// fail_msg sends the formatted message, then ": " and errtext if set, as
+// an 'E' message and exits.
+static void fail_msg(const char *errtext, const char *fmt, va_list ap) __attribute__((noreturn));
+static void fail_msg(const char *errtext, const char *fmt, va_list ap) {
   char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
   int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
   if (n < 0) n = 0;
   if ((size_t)n >= sizeof(msg)) n = sizeof(msg) - 1;
-  if (saved) n += snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
+  if (errtext) n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", errtext);
   if ((size_t)n >= sizeof(msg)) n = sizeof(msg) - 1;
   send_msg(MSG_ERROR, msg, (uint32_t)n);
   _exit(1);
+}
+
+static void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void bail(const char *fmt, ...) {
+  int saved = errno;
+  va_list ap;
+  va_start(ap, fmt);
+  fail_msg(saved ? strerror(saved) : NULL, fmt, ap);
 }
 
 static int ns_flag(const char *name) {
@@ -199,12 +221,8 @@ static void exec_wait(char **argv, char **envp) {
   close(fifo_fd);
   for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], SIG_DFL);
   execve(argv[4], argv + 5, envp);
-  // Worded like the Go init's error, whose errno texts are strerror's
-  // in lower case ("no such file or directory": engines match on it).
-  char msg[256];
-  snprintf(msg, sizeof(msg), "%s", strerror(errno));
-  if (msg[0] >= 'A' && msg[0] <= 'Z') msg[0] = (char)(msg[0] - 'A' + 'a');
-  fprintf(stderr, "hutch init: exec %s: %s\n", argv[5], msg);
+  // Worded like the Go init's error.
+  fprintf(stderr, "hutch init: exec %s: %s\n", argv[5], lower_strerror(errno));
   _exit(1);
 }
 
@@ -320,14 +338,22 @@ static int clean_dir(const char *d) {
   return 1;
 }
 
+// path_env is the process's PATH (the last one, as the Go init takes it),
+// or NULL.
+static const char *path_env(struct plan *p) {
+  const char *path = NULL;
+  for (int i = 0; i < p->envc; i++)
+    if (strncmp(p->envp[i], "PATH=", 5) == 0) path = p->envp[i] + 5;
+  return path;
+}
+
 // look_path finds argv[0] as the Go init's lookPath does; NULL leaves the
 // process (and the error message) to the Go init.
 static char *look_path(struct plan *p) {
   const char *file = p->argv[0];
   if (strchr(file, '/')) return executable(file) ? strdup(file) : NULL;
-  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  for (int i = 0; i < p->envc; i++)
-    if (strncmp(p->envp[i], "PATH=", 5) == 0) path = p->envp[i] + 5;
+  const char *path = path_env(p);
+  if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   char *copy = strdup(path), *save = NULL;
   if (!copy) return NULL;
   for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
@@ -347,9 +373,7 @@ static char *look_path(struct plan *p) {
 
 // Empty PATH entries mean "." to Go: strtok_r would skip them.
 static int path_has_empty(struct plan *p) {
-  const char *path = NULL;
-  for (int i = 0; i < p->envc; i++)
-    if (strncmp(p->envp[i], "PATH=", 5) == 0) path = p->envp[i] + 5;
+  const char *path = path_env(p);
   if (!path) return 0;
   size_t n = strlen(path);
   return n == 0 || path[0] == ':' || path[n - 1] == ':' || strstr(path, "::");
@@ -367,10 +391,8 @@ static int bounding_set(int last, unsigned long long *m) {
 
 // drain_msg reads and drops one message of type want, whatever its size.
 static void drain_msg(char want) {
-  unsigned char hdr[5];
   char buf[4096];
-  if (read_full(sync_fd, hdr, 5) < 0 || (char)hdr[4] != want) _exit(1);
-  uint32_t len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) | ((uint32_t)hdr[2] << 8) | hdr[3];
+  uint32_t len = recv_header(want);
   while (len > 0) {
     uint32_t n = len < sizeof(buf) ? len : (uint32_t)sizeof(buf);
     if (read_full(sync_fd, buf, n) < 0) _exit(1);
@@ -390,19 +412,9 @@ static int cap_get(unsigned long long *prm) {
 static void fx_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void fx_fail(const char *fmt, ...) {
   int saved = errno;
-  char msg[1024], err[256];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  if (n < 0) n = 0;
-  if ((size_t)n >= sizeof(msg)) n = sizeof(msg) - 1;
-  snprintf(err, sizeof(err), "%s", strerror(saved));
-  if (err[0] >= 'A' && err[0] <= 'Z') err[0] = (char)(err[0] - 'A' + 'a');
-  n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", err);
-  if ((size_t)n >= sizeof(msg)) n = sizeof(msg) - 1;
-  send_msg(MSG_ERROR, msg, (uint32_t)n);
-  _exit(1);
+  fail_msg(lower_strerror(saved), fmt, ap);
 }
 
 static void install_filter(struct plan *p) {
