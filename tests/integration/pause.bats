@@ -5,8 +5,9 @@ load helpers
 
 setup() {
 	hutch_setup
-	# A counter that only advances while the container runs.
-	set_args /bin/sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.05; done'
+	# A counter that only advances while the container runs. Written
+	# through a rename: a reader never sees the file truncated and empty.
+	set_args /bin/sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.05; done'
 }
 
 teardown() {
@@ -124,7 +125,7 @@ kill_paused() {
 }
 
 @test "kill --all KILL of a paused container: every process dies" {
-	set_args /bin/sh -c 'sleep 1000 & i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.05; done'
+	set_args /bin/sh -c 'sleep 1000 & i=0; while :; do i=$((i+1)); echo $i >/tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.05; done'
 	kill_paused --all
 }
 
