@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/hutch-runtime/hutch/libcontainer"
+	"github.com/hutch-runtime/hutch/libcontainer/readlimit"
 )
 
 var updateCommand = &cli.Command{
@@ -68,8 +69,12 @@ func readResources(src string) (*specs.LinuxResources, error) {
 		defer f.Close()
 		in, name = f, src
 	}
+	data, err := readlimit.Reader(in, name, readlimit.ConfigMax)
+	if err != nil {
+		return nil, fmt.Errorf("--resources: %w", err)
+	}
 	r := &specs.LinuxResources{}
-	if err := json.NewDecoder(in).Decode(r); err != nil {
+	if err := json.Unmarshal(data, r); err != nil {
 		return nil, fmt.Errorf("--resources: decode %s: %w", name, err)
 	}
 	return r, nil

@@ -8,26 +8,29 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/hutch-runtime/hutch/libcontainer/readlimit"
 )
 
 // ConfigFile is the name of the configuration file inside a bundle.
 const ConfigFile = "config.json"
 
-// Load reads and decodes <bundle>/config.json. Unknown fields are accepted,
-// as the runtime-spec requires; decoding errors carry the file name, the
-// line and column, and the JSON path of the offending field.
+// Load reads and decodes <bundle>/config.json: a regular file (a symlink
+// to one is followed, as runc does) of at most readlimit.ConfigMax bytes.
+// Unknown fields are accepted, as the runtime-spec requires; decoding
+// errors carry the file name, the line and column, and the JSON path of
+// the offending field.
 func Load(bundle string) (*specs.Spec, error) {
 	name := filepath.Join(bundle, ConfigFile)
-	data, err := os.ReadFile(name)
+	data, err := readlimit.File(name, readlimit.ConfigMax)
 	if err != nil {
-		return nil, err // *os.PathError already reads "open <name>: ..."
+		return nil, err // an *os.PathError reads "open <name>: ..."
 	}
 	var s specs.Spec
 	if err := json.Unmarshal(data, &s); err != nil {
