@@ -23,13 +23,14 @@ import (
 
 // Validate checks the names in linux.netDevices, without syscalls.
 // ownNetNS tells whether the config gives the container a network
-// namespace (new or joined): without one there is nowhere to move to.
+// namespace of its own (new, or joined by a path that is not the
+// runtime's): without one there is nowhere to move to.
 func Validate(devs map[string]specs.LinuxNetDevice, ownNetNS bool) error {
 	if len(devs) == 0 {
 		return nil
 	}
 	if !ownNetNS {
-		return errors.New("linux.netDevices: needs a network namespace in linux.namespaces (the devices would stay on the host)")
+		return errors.New("linux.netDevices: needs a network namespace of the container's own in linux.namespaces, new or joined by a path that is not the host's (the devices would stay on the host)")
 	}
 	if os.Geteuid() != 0 {
 		return errors.New("linux.netDevices: moving host network devices needs root")

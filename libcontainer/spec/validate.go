@@ -105,10 +105,10 @@ func validateUTS(errs *errList, s *specs.Spec) {
 		return
 	}
 	if s.Hostname != "" {
-		errs.add("hostname: requires a uts namespace in linux.namespaces")
+		errs.add("hostname: requires a uts namespace in linux.namespaces (of the container's own: new, or joined by a path that is not the runtime's own namespace)")
 	}
 	if s.Domainname != "" {
-		errs.add("domainname: requires a uts namespace in linux.namespaces")
+		errs.add("domainname: requires a uts namespace in linux.namespaces (of the container's own: new, or joined by a path that is not the runtime's own namespace)")
 	}
 }
 

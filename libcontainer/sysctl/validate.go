@@ -50,7 +50,7 @@ func Validate(m map[string]string, newIPC, newNet, newUTS bool) error {
 			return fmt.Errorf("%s: not a namespaced sysctl, refusing to set it on the host", field)
 		}
 		if !have {
-			return fmt.Errorf("%s: belongs to the %s namespace but the container does not have its own (add a %q entry to linux.namespaces), refusing to set it on the host", field, ns, ns)
+			return fmt.Errorf("%s: belongs to the %s namespace but the container does not have its own (a %q entry in linux.namespaces, new or joined by a path that is not the runtime's own namespace), refusing to set it on the host", field, ns, ns)
 		}
 	}
 	return nil
