@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -92,6 +93,9 @@ func execProcess(ctx *cli.Context, id string) (*specs.Process, error) {
 		p = &cp
 		p.Args = ctx.Args().Tail()
 		p.Terminal = ctx.Bool("tty")
+		if !p.Terminal {
+			p.ConsoleSize = nil // the container's terminal size, not this process's
+		}
 	}
 	if cwd := ctx.String("cwd"); cwd != "" {
 		p.Cwd = cwd
@@ -113,6 +117,11 @@ func execProcess(ctx *cli.Context, id string) (*specs.Process, error) {
 		}
 	}
 	for _, g := range ctx.Int64Slice("additional-gids") {
+		// A negative or too large value must not wrap into another id
+		// (-1 into 4294967295, 4294967296 into 0, the root group).
+		if g < 0 || g > math.MaxUint32 {
+			return nil, fmt.Errorf("--additional-gids: %d is not a group id", g)
+		}
 		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
 	}
 	if ctx.Bool("no-new-privs") {

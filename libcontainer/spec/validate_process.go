@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"math"
 	"strings"
 
@@ -13,6 +14,15 @@ var knownRlimits = map[string]bool{
 	"RLIMIT_FSIZE": true, "RLIMIT_LOCKS": true, "RLIMIT_MEMLOCK": true, "RLIMIT_MSGQUEUE": true,
 	"RLIMIT_NICE": true, "RLIMIT_NOFILE": true, "RLIMIT_NPROC": true, "RLIMIT_RSS": true,
 	"RLIMIT_RTPRIO": true, "RLIMIT_RTTIME": true, "RLIMIT_SIGPENDING": true, "RLIMIT_STACK": true,
+}
+
+// ValidateProcess checks a process object alone, as validateProcess does
+// for create: exec's process (from --process, or the container's with the
+// command line's changes) goes through the same checks.
+func ValidateProcess(p *specs.Process) error {
+	var errs errList
+	validateProcess(&errs, p)
+	return errors.Join(errs...)
 }
 
 func validateProcess(errs *errList, p *specs.Process) {
