@@ -83,7 +83,9 @@ func execProcess(ctx *cli.Context, id string) (*specs.Process, error) {
 		var s struct {
 			Process *specs.Process `json:"process"`
 		}
-		if err := c.SpecPart(&s); err != nil {
+		err = c.SpecPart(&s)
+		c.Close()
+		if err != nil {
 			return nil, fmt.Errorf("read the container's config: %w", err)
 		}
 		if s.Process == nil {

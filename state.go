@@ -22,6 +22,7 @@ var stateCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		c.Close()
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(c.OCI())

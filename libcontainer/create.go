@@ -63,7 +63,7 @@ type CreateOpts struct {
 func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	t := timing.Start()
 	defer t.Log("create")
-	if err := spec.ValidateID(o.ID); err != nil {
+	if err := state.ValidateID(o.ID); err != nil {
 		return nil, err
 	}
 	bundle, err := filepath.Abs(o.Bundle)
@@ -75,6 +75,13 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 		return nil, err
 	}
 	t.Mark("load_config")
+	shared, err := spec.ShareOwnNamespaces(s)
+	if err != nil {
+		return nil, err
+	}
+	for _, typ := range shared {
+		logrus.Debugf("linux.namespaces: the %s namespace to join is hutch's own: shared, as if the entry were absent", typ)
+	}
 	if err := validate(s, bundle, o); err != nil {
 		return nil, err
 	}
@@ -99,20 +106,22 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 		return nil, errors.New("root.path: / cannot be the root of a container without a mount namespace")
 	}
 
-	dir, err := store.Reserve(o.ID)
+	entry, err := store.Reserve(o.ID)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := store.Lock(o.ID)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	defer lock.Close()
+	defer entry.Close()
 	t.Mark("state_dir")
 
-	p := &initLauncher{store: store, dir: dir, spec: s, opts: o, bundle: bundle, rootfs: rootfsPath, t: t,
+	p := &initLauncher{entry: entry, spec: s, opts: o, bundle: bundle, rootfs: rootfsPath, t: t,
 		hostMount: !ownMountNS}
+	// The record create keeps up to date as it makes things: what delete
+	// finds if this command is killed half-way (see teardown).
+	p.st = &state.State{
+		ID: o.ID, Bundle: bundle, Rootfs: rootfsPath, Created: time.Now().UTC(), Owner: owner(),
+		Rootless: userns.Rootless(), NotifySocket: o.NotifySocket,
+		OwnPidNS: newNS(s, specs.PIDNamespace), Creating: true,
+	}
 	defer func() {
 		if err != nil {
 			p.abort()
@@ -121,7 +130,7 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 		}
 	}()
 	if o.NotifySocket != "" {
-		if err := setupNotify(dir, s); err != nil {
+		if err := setupNotify(entry, s); err != nil {
 			return nil, err
 		}
 	}
@@ -207,8 +216,7 @@ func newNS(s *specs.Spec, t specs.LinuxNamespaceType) bool {
 
 // initLauncher holds what Create builds up, so that abort can undo it.
 type initLauncher struct {
-	store          state.Store
-	dir            string
+	entry          *state.Entry
 	spec           *specs.Spec
 	opts           CreateOpts
 	bundle, rootfs string
@@ -222,12 +230,12 @@ type initLauncher struct {
 	cgroup    cgroups.Manager
 	cgroupAnn map[string]string // rootless: requested/applied limits
 	// hostMount: no mount namespace of its own, so the init mounts the root
-	// in ours; hostMountBefore is the mount id on the rootfs before that.
-	hostMount       bool
-	hostMountBefore uint64
-	netdevs         *netdev.Moved
-	st              *state.State
-	t               *timing.Phases
+	// in ours (st.HostRootMountBefore is the mount id on it before that).
+	hostMount bool
+	netdevs   *netdev.Moved
+	// st is the record, saved as things are made (see Create).
+	st *state.State
+	t  *timing.Phases
 }
 
 func (p *initLauncher) start() error {
@@ -238,20 +246,14 @@ func (p *initLauncher) start() error {
 	}
 	// The config as it was at create: later edits of the bundle's
 	// config.json must not change this container (hooks, delete).
-	if err := state.WriteFileAtomic(filepath.Join(p.dir, state.ConfigFile), cfgCopy, 0o600); err != nil {
+	if err := p.entry.WriteFile(state.ConfigFile, cfgCopy, 0o600); err != nil {
 		return err
 	}
-	fifoPath := filepath.Join(p.dir, state.FifoFile)
-	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
-		return fmt.Errorf("create exec fifo %s: %w", fifoPath, err)
-	}
-	// The init may run as another uid (user namespace): let it open the fifo.
-	if err := os.Chmod(fifoPath, 0o622); err != nil {
-		return err
-	}
-	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	// The init may run as another uid (user namespace): let it open the
+	// fifo for writing.
+	fifo, err := p.entry.Mkfifo(state.FifoFile, 0o622)
 	if err != nil {
-		return fmt.Errorf("open exec fifo: %w", err)
+		return fmt.Errorf("create exec fifo: %w", err)
 	}
 	defer fifo.Close()
 
@@ -289,7 +291,7 @@ func (p *initLauncher) start() error {
 		p.idmapFds[i] = 3 + p.opts.PreserveFds + len(extra)
 	}
 	if p.hostMount {
-		if p.hostMountBefore, err = rootfs.MountID(p.rootfs); err != nil {
+		if p.st.HostRootMountBefore, err = rootfs.MountID(p.rootfs); err != nil {
 			return fmt.Errorf("root.path: %w", err)
 		}
 	}
@@ -301,6 +303,11 @@ func (p *initLauncher) start() error {
 		return err
 	}
 	p.t.Mark("cgroup")
+	// From here on there is something for delete to clean if this
+	// command dies.
+	if err := p.entry.Save(p.st); err != nil {
+		return err
+	}
 	cloneDir := ""
 	if p.cgroup != nil {
 		cloneDir = p.cgroup.CloneInto()
@@ -366,6 +373,14 @@ func (p *initLauncher) converse(sock *os.File) error {
 			if pid != p.cmd.Process.Pid {
 				// The intermediate forked the init into the pid namespace.
 				p.cmd.Wait()
+			}
+			start, _, err := state.ProcStartTime(pid)
+			if err != nil {
+				return fmt.Errorf("container init %d vanished: %w", pid, err)
+			}
+			p.st.Pid, p.st.StartTime = pid, start
+			if err := p.entry.Save(p.st); err != nil {
+				return err
 			}
 			// The init is in its namespaces: hand it the devices before
 			// any hook or container code runs.
@@ -438,33 +453,26 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 
 // finish records the created container.
 func (p *initLauncher) finish() error {
-	start, _, err := state.ProcStartTime(p.initPid)
-	if err != nil {
-		return fmt.Errorf("container init %d vanished: %w", p.initPid, err)
+	if !p.st.Alive() {
+		return fmt.Errorf("container init %d vanished", p.initPid)
 	}
-	st := &state.State{
-		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Pid: p.initPid, StartTime: start,
-		Created: time.Now().UTC(), Owner: owner(), Annotations: p.stateAnnotations(),
-		Rootless: userns.Rootless(), NotifySocket: p.opts.NotifySocket,
-	}
+	st := p.st
+	st.Annotations = p.stateAnnotations()
 	if p.hostMount {
 		id, err := rootfs.MountID(p.rootfs)
 		if err != nil {
 			return fmt.Errorf("root.path: %w", err)
 		}
-		if id == p.hostMountBefore {
+		if id == st.HostRootMountBefore {
 			return fmt.Errorf("root.path: the container init did not mount %s", p.rootfs)
 		}
 		st.HostRootMount = id
 	}
-	if p.cgroup != nil {
-		st.CgroupPaths = p.cgroup.Paths()
-		st.CgroupCreated = p.cgroup.Created()
-	}
-	if err := p.store.Save(st); err != nil {
+	st.Creating = false
+	if err := p.entry.Save(st); err != nil {
+		st.Creating = true
 		return err
 	}
-	p.st = st
 	if p.cmd.ProcessState == nil {
 		// Not ours to wait for: the init outlives this command.
 		p.cmd.Process.Release()
@@ -481,37 +489,28 @@ func (p *initLauncher) initDied() error {
 	return errors.New("container init exited during setup")
 }
 
-// abort undoes a failed create: kill the init, remove its cgroup and the
-// state directory.
+// abort undoes a failed create with delete's teardown of the record kept
+// so far (what this create started and made, nothing else), after the
+// steps only create has: moving network devices back, reaping its child.
 func (p *initLauncher) abort() {
 	// Back to the host while the netns still exists: killing the init
 	// would destroy a veth end moved in.
 	p.netdevs.Rollback()
-	if p.cmd != nil && p.cmd.Process != nil {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
+	if p.cmd != nil && p.cmd.Process != nil && p.cmd.ProcessState == nil {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
 	}
-	if p.initPid > 0 && (p.cmd == nil || p.initPid != p.cmd.Process.Pid) {
+	if p.initPid > 0 && p.st.Pid == 0 {
+		// Known but not recorded yet: its start time was not read.
 		unix.Kill(p.initPid, unix.SIGKILL)
 		waitGone(p.initPid, 2*time.Second)
 	}
-	if p.hostMount {
-		// The init is gone; what it mounted in our namespace is not.
-		if id, err := rootfs.MountID(p.rootfs); err == nil && id != p.hostMountBefore {
-			if err := rootfs.DetachHostRoot(p.rootfs, id); err != nil {
-				logrus.Warnf("%v", err)
-			}
-		}
+	if err := teardown(p.st); err != nil {
+		logrus.Warnf("%v", err)
 	}
-	if p.cgroup != nil {
-		killCgroup(p.cgroup)
-		if err := p.cgroup.Destroy(); err != nil {
-			logrus.Warnf("remove cgroup: %v", err)
-		}
+	if err := p.entry.Destroy(); err != nil {
+		logrus.Warnf("%v", err)
 	}
-	os.RemoveAll(p.dir)
 }
 
 // setupCgroup creates the container's cgroup and writes its limits; the
@@ -533,10 +532,10 @@ func (p *initLauncher) setupCgroup() error {
 	if err != nil {
 		return err
 	}
-	p.cgroup = m
 	if err := m.Create(); err != nil {
 		return err
 	}
+	p.useCgroup(m)
 	res := &specs.LinuxResources{}
 	if p.spec.Linux != nil && p.spec.Linux.Resources != nil {
 		r := *p.spec.Linux.Resources
@@ -563,6 +562,12 @@ func (p *initLauncher) setupCgroup() error {
 	}
 	res.Devices = rules
 	return m.Set(res)
+}
+
+// useCgroup makes m, just created, the container's, in the record too.
+func (p *initLauncher) useCgroup(m cgroups.Manager) {
+	p.cgroup = m
+	p.st.CgroupPaths, p.st.CgroupCreated = m.Paths(), m.Created()
 }
 
 func (p *initLauncher) ociState(status specs.ContainerState) *specs.State {

@@ -19,8 +19,10 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/initproc"
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
+	"github.com/hutch-runtime/hutch/libcontainer/readlimit"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
 	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
+	"github.com/hutch-runtime/hutch/libcontainer/spec"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
 	"github.com/hutch-runtime/hutch/libcontainer/timing"
@@ -50,14 +52,17 @@ func (e *ExecError) Unwrap() error { return e.Err }
 // returns the process's exit status.
 func Exec(store state.Store, o ExecOpts) (int, error) {
 	p := o.Process
-	if p == nil || len(p.Args) == 0 {
-		return -1, errors.New("process.args: must not be empty")
+	if p == nil {
+		return -1, errors.New("process: must be set")
 	}
 	if p.Cwd == "" {
 		p.Cwd = "/"
 	}
-	if !strings.HasPrefix(p.Cwd, "/") {
-		return -1, fmt.Errorf("process.cwd: must be an absolute path, got %q", p.Cwd)
+	// The same checks as create's of process, user ids among them: a uid
+	// or gid of 4294967295 is (uid_t)-1, "no change" to setresuid, which
+	// would leave the process root.
+	if err := spec.ValidateProcess(p); err != nil {
+		return -1, err
 	}
 	if p.Terminal && o.ConsoleSocket == "" {
 		return -1, errors.New("process.terminal: true requires --console-socket")
@@ -103,19 +108,17 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 func startExec(store state.Store, o ExecOpts) (int, error) {
 	t := timing.Start()
 	defer t.Log("exec")
-	lock, err := store.Lock(o.ID)
+	c, unlock, err := lockAndLoad(store, o.ID)
 	if err != nil {
 		return 0, err
 	}
-	defer lock.Close()
-	c, err := Load(store, o.ID)
-	if err != nil {
-		return 0, err
-	}
+	defer unlock()
 	switch c.Status {
 	case state.Running, state.Created:
 	case state.Paused:
 		return 0, errors.New("cannot exec in a paused container")
+	case state.Creating:
+		return 0, errors.New("cannot exec in a container that is being created")
 	default:
 		return 0, errors.New("cannot exec in a stopped container")
 	}
@@ -325,14 +328,20 @@ func joinPlan(pid int) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-// LoadProcess reads a bare runtime-spec process object (exec --process).
+// LoadProcess reads a bare runtime-spec process object (exec --process),
+// bounded in size like a config.json. The file may be a pipe (a shell's
+// process substitution) or "-" for stdin.
 func LoadProcess(path string) (*specs.Process, error) {
 	var data []byte
 	var err error
 	if path == "-" {
-		data, err = io.ReadAll(os.Stdin)
+		data, err = readlimit.Reader(os.Stdin, "stdin", readlimit.ConfigMax)
 	} else {
-		data, err = os.ReadFile(path)
+		var f *os.File
+		if f, err = os.Open(path); err == nil {
+			data, err = readlimit.Reader(f, path, readlimit.ConfigMax)
+			f.Close()
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("--process: %w", err)

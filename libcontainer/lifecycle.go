@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -20,37 +19,59 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/timing"
 )
 
-// Container is a loaded container: its persisted state and live status.
+// Container is a loaded container: its persisted state and live status,
+// with its state directory held open (Close it).
 type Container struct {
-	store  state.Store
+	entry  *state.Entry
 	State  *state.State
 	Status string
 }
 
-// Load reads container id and derives its status.
+// Load reads container id and derives its status, without the lock (state,
+// list, exec's process). Close the container when done.
 func Load(store state.Store, id string) (*Container, error) {
-	st, err := store.Load(id)
+	e, err := store.Open(id)
 	if err != nil {
 		return nil, err
 	}
-	c := &Container{store: store, State: st}
-	c.Status = store.Status(st, c.frozen)
+	c, err := loadEntry(e)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
 	return c, nil
 }
+
+func loadEntry(e *state.Entry) (*Container, error) {
+	st, err := e.Load()
+	if err != nil {
+		return nil, err
+	}
+	c := &Container{entry: e, State: st}
+	c.Status = e.Status(st, c.frozen)
+	return c, nil
+}
+
+// Close releases the state directory (and the lock, if taken).
+func (c *Container) Close() { c.entry.Close() }
 
 // lockAndLoad takes container id's lock and loads it; call unlock when
 // done. Commands that change a container hold the lock throughout.
 func lockAndLoad(store state.Store, id string) (*Container, func(), error) {
-	lock, err := store.Lock(id)
+	e, err := store.Open(id)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := Load(store, id)
-	if err != nil {
-		lock.Close()
+	if err := e.Lock(); err != nil {
+		e.Close()
 		return nil, nil, err
 	}
-	return c, func() { lock.Close() }, nil
+	c, err := loadEntry(e)
+	if err != nil {
+		e.Close()
+		return nil, nil, err
+	}
+	return c, c.Close, nil
 }
 
 func (c *Container) cgroup() cgroups.Manager {
@@ -103,7 +124,7 @@ func (c *Container) Spec() (*specs.Spec, error) {
 // command that decodes all of specs.Spec pays for encoding/json building a
 // decoder for each of its many types, more than the rest of `start`.
 func (c *Container) SpecPart(v any) error {
-	data, err := os.ReadFile(filepath.Join(c.store.Dir(c.State.ID), state.ConfigFile))
+	data, err := c.entry.ReadFile(state.ConfigFile)
 	if err != nil {
 		return err
 	}
@@ -135,12 +156,11 @@ func Start(store state.Store, id string) error {
 	}
 	var notify *net.UnixConn
 	if c.State.NotifySocket != "" {
-		if notify, err = listenNotify(store, id); err != nil {
+		if notify, err = listenNotify(c.entry); err != nil {
 			return err
 		}
 	}
-	fifoPath := filepath.Join(store.Dir(id), state.FifoFile)
-	if err := releaseFifo(fifoPath, c.State); err != nil {
+	if err := releaseFifo(c.entry, c.State); err != nil {
 		if notify != nil {
 			notify.Close()
 		}
@@ -149,7 +169,7 @@ func Start(store state.Store, id string) error {
 	// The init ran the startContainer hooks, switched user and
 	// capabilities, loaded seccomp and called execve meanwhile.
 	t.Mark("release_fifo_until_execve")
-	os.Remove(fifoPath)
+	c.entry.Remove(state.FifoFile)
 	if notify != nil {
 		if err := forwardReady(notify, c.State.NotifySocket, c.State); err != nil {
 			logrus.Warn(err)
@@ -172,12 +192,16 @@ func Start(store state.Store, id string) error {
 // write end open until its execve closes it, so EOF means the container
 // process runs. Non-blocking, so that an init that died meanwhile is
 // noticed instead of hanging forever.
-func releaseFifo(path string, st *state.State) error {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+func releaseFifo(e *state.Entry, st *state.State) error {
+	fd, err := e.OpenFile(state.FifoFile, unix.O_RDONLY|unix.O_NONBLOCK)
 	if err != nil {
-		return fmt.Errorf("open exec fifo %s: %w", path, err)
+		return fmt.Errorf("exec fifo: %w", err)
 	}
 	defer unix.Close(fd)
+	var fst unix.Stat_t
+	if err := unix.Fstat(fd, &fst); err != nil || fst.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return fmt.Errorf("exec fifo %s: not a fifo", filepath.Join(e.Dir(), state.FifoFile))
+	}
 	buf := make([]byte, 16)
 	got := false
 	for {
@@ -204,14 +228,14 @@ func releaseFifo(path string, st *state.State) error {
 }
 
 // Kill sends sig to the container init, or with all to every process of
-// the container's cgroup.
+// the container (see processes: never a process it did not start).
 func Kill(store state.Store, id string, sig unix.Signal, all bool) error {
 	c, unlock, err := lockAndLoad(store, id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if c.Status == state.Stopped {
+	if c.Status == state.Stopped || c.Status == state.Creating {
 		return errors.New("container not running")
 	}
 	if err := sendSignal(c, sig, all); err != nil {
@@ -232,16 +256,14 @@ func Kill(store state.Store, id string, sig unix.Signal, all bool) error {
 
 func sendSignal(c *Container, sig unix.Signal, all bool) error {
 	if all {
-		if m := c.cgroup(); m != nil {
-			pids, err := m.GetPids()
-			if err != nil {
-				return err
-			}
-			for _, pid := range pids {
-				unix.Kill(pid, sig)
-			}
-			return nil
+		pids, err := c.processes()
+		if err != nil {
+			return fmt.Errorf("kill --all: %w", err)
 		}
+		for _, pid := range pids {
+			unix.Kill(pid, sig)
+		}
+		return nil
 	}
 	if err := unix.Kill(c.State.Pid, sig); err != nil {
 		return fmt.Errorf("kill container init %d: %w", c.State.Pid, err)
@@ -251,59 +273,42 @@ func sendSignal(c *Container, sig unix.Signal, all bool) error {
 
 // Delete removes a stopped (or created) container; force kills a running
 // one first. Deleting an unknown container with force succeeds, as
-// containerd expects.
+// containerd expects; an invalid id never does.
 func Delete(store state.Store, id string, force bool) error {
-	if !store.Exists(id) {
-		if force {
-			return nil
-		}
-		return fmt.Errorf("container %q: %w", id, state.ErrNotExist)
-	}
-	lock, err := store.Lock(id)
+	e, err := store.Open(id)
 	if err != nil {
 		if force && errors.Is(err, state.ErrNotExist) {
 			return nil
 		}
 		return err
 	}
-	defer lock.Close()
-	c, err := Load(store, id)
-	if err != nil {
-		// A create killed before it saved its state: nothing runs yet.
-		if force || errors.Is(err, state.ErrNotExist) {
-			return store.Remove(id)
-		}
+	defer e.Close()
+	if err := e.Lock(); err != nil {
 		return err
 	}
-	switch c.Status {
-	case state.Stopped:
-	case state.Created:
-		if m := c.cgroup(); m != nil {
-			m.Thaw() // a frozen init would not die
+	c, err := loadEntry(e)
+	if err != nil {
+		if errors.Is(err, state.ErrNotExist) {
+			// No record: a create killed before its first save, which
+			// comes before any cgroup, mount or process it makes.
+			return e.Destroy()
 		}
-		unix.Kill(c.State.Pid, unix.SIGKILL)
-	default:
 		if !force {
-			return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, c.Status)
+			return err
 		}
-		if m := c.cgroup(); m != nil {
-			m.Thaw()
-		}
-		unix.Kill(c.State.Pid, unix.SIGKILL)
+		logrus.Warnf("delete --force %s: %v; removing the state directory: without a readable record nothing else of the container can be found", id, err)
+		return e.Destroy()
 	}
-	if c.Status != state.Stopped && !waitGone(c.State.Pid, 5*time.Second) {
-		return fmt.Errorf("container init %d did not exit after SIGKILL", c.State.Pid)
+	switch {
+	case c.State.Creating:
+		// What a killed create left (the lock is ours: no create is at
+		// work on it): clean up whatever the record says it made.
+	case c.Status == state.Stopped, c.Status == state.Created:
+	case !force:
+		return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, c.Status)
 	}
-	if m := c.cgroup(); m != nil {
-		killCgroup(m)
-		if err := m.Destroy(); err != nil {
-			return fmt.Errorf("remove cgroup of %s: %w", id, err)
-		}
-	}
-	if c.State.HostRootMount != 0 {
-		if err := rootfs.DetachHostRoot(c.State.Rootfs, c.State.HostRootMount); err != nil {
-			logrus.Warnf("delete %s: %v", id, err)
-		}
+	if err := teardown(c.State); err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
 	}
 	var s specHooks
 	if err := c.SpecPart(&s); err == nil && s.Hooks != nil {
@@ -314,7 +319,52 @@ func Delete(store state.Store, id string, force bool) error {
 			logrus.Warnf("poststop hook failed: %v", e)
 		}
 	}
-	return store.Remove(id)
+	return e.Destroy()
+}
+
+// teardown ends and removes what the record says the container has: its
+// init if it still runs (the same process: pid and start time), every
+// process of a cgroup hutch created for it, the cgroup directories hutch
+// created, and a root mount made in the caller's mount namespace. Nothing
+// else: a cgroup the container joined keeps its other processes and its
+// directory. It is delete's work and a failed create's.
+func teardown(st *state.State) error {
+	var m cgroups.Manager
+	if len(st.CgroupPaths) > 0 {
+		m = cgroups.Load(st.CgroupPaths, st.CgroupCreated)
+	}
+	if st.Alive() {
+		if m != nil {
+			m.Thaw() // a frozen init would not die
+		}
+		// In a pid namespace of its own, the kernel kills the rest with it.
+		unix.Kill(st.Pid, unix.SIGKILL)
+		if !waitGone(st.Pid, 5*time.Second) {
+			return fmt.Errorf("container init %d did not exit after SIGKILL", st.Pid)
+		}
+	}
+	if m != nil {
+		if m.Owned() {
+			killCgroup(m)
+		}
+		if err := m.Destroy(); err != nil {
+			return fmt.Errorf("remove cgroup: %w", err)
+		}
+	}
+	mnt := st.HostRootMount
+	if mnt == 0 && st.Creating && st.HostRootMountBefore != 0 {
+		// A create killed before it recorded the mount: the one on the
+		// root now is the init's if it is not the one that was there.
+		if id, err := rootfs.MountID(st.Rootfs); err == nil && id != st.HostRootMountBefore {
+			mnt = id
+		}
+	}
+	if mnt != 0 {
+		if err := rootfs.DetachHostRoot(st.Rootfs, mnt); err != nil {
+			logrus.Warnf("%s: %v", st.ID, err)
+		}
+	}
+	return nil
 }
 
 // List loads every container under the store.
@@ -328,15 +378,19 @@ func List(store state.Store) ([]*Container, error) {
 	for _, id := range ids {
 		c, err := Load(store, id)
 		if err != nil {
-			continue // removed meanwhile, or not saved yet
+			if !errors.Is(err, state.ErrNotExist) {
+				logrus.Warnf("list: %v", err)
+			}
+			continue // removed meanwhile, not saved yet, or refused
 		}
+		c.Close()
 		out = append(out, c)
 	}
 	return out, nil
 }
 
-// killCgroup SIGKILLs every process left in the container's cgroup (only
-// when the container has a cgroup of its own: never someone else's).
+// killCgroup SIGKILLs every process left in a cgroup hutch created for the
+// container (never one it joined: see teardown).
 func killCgroup(m cgroups.Manager) {
 	m.Thaw()
 	for i := 0; i < 50; i++ {

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 )
@@ -27,34 +27,45 @@ const (
 )
 
 // setupNotify prepares the state side and adds the bind mount and the
-// environment variable to the container's spec.
-func setupNotify(dir string, s *specs.Spec) error {
-	d := filepath.Join(dir, notifyDir)
-	if err := os.Mkdir(d, 0o777); err != nil {
+// environment variable to the container's spec. The directory is the
+// runtime's: 0755, and read-only in the container (which only needs to
+// connect to the socket), so nothing in the container can fill it or put a
+// symlink where start will bind the socket.
+func setupNotify(e *state.Entry, s *specs.Spec) error {
+	d, err := e.Mkdir(notifyDir, 0o755)
+	if err != nil {
 		return fmt.Errorf("NOTIFY_SOCKET: %w", err)
 	}
-	// The container's root may be an unprivileged host uid.
-	if err := os.Chmod(d, 0o777); err != nil {
-		return err
-	}
+	d.Close()
 	s.Mounts = append(s.Mounts, specs.Mount{
-		Destination: notifyDirInContainer, Type: "bind", Source: d,
-		Options: []string{"bind", "nosuid", "noexec", "nodev"},
+		Destination: notifyDirInContainer, Type: "bind", Source: filepath.Join(e.Dir(), notifyDir),
+		Options: []string{"bind", "ro", "nosuid", "noexec", "nodev"},
 	})
 	s.Process.Env = append(s.Process.Env, "NOTIFY_SOCKET="+filepath.Join(notifyDirInContainer, notifySock))
 	return nil
 }
 
 // listenNotify binds the container's notify socket; call before the
-// container process can run.
-func listenNotify(store state.Store, id string) (*net.UnixConn, error) {
-	path := filepath.Join(store.Dir(id), notifyDir, notifySock)
-	os.Remove(path)
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+// container process can run. The socket is made with mode 0777 at bind
+// (the container's user may be any uid), through the directory's
+// descriptor: no path is resolved that anyone else could have changed.
+func listenNotify(e *state.Entry) (*net.UnixConn, error) {
+	dir, err := e.OpenFile(notifyDir, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
-		return nil, fmt.Errorf("NOTIFY_SOCKET: listen on %s: %w", path, err)
+		return nil, fmt.Errorf("NOTIFY_SOCKET: %w", err)
 	}
-	os.Chmod(path, 0o777)
+	defer unix.Close(dir)
+	if err := unix.Unlinkat(dir, notifySock, 0); err != nil && err != unix.ENOENT {
+		return nil, fmt.Errorf("NOTIFY_SOCKET: remove %s: %w", filepath.Join(e.Dir(), notifyDir, notifySock), err)
+	}
+	// The umask is the process's; no other goroutine creates files while
+	// start binds.
+	old := unix.Umask(0)
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: "/proc/self/fd/" + strconv.Itoa(dir) + "/" + notifySock, Net: "unixgram"})
+	unix.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("NOTIFY_SOCKET: listen on %s: %w", filepath.Join(e.Dir(), notifyDir, notifySock), err)
+	}
 	return conn, nil
 }
 

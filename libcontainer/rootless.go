@@ -64,10 +64,10 @@ func (p *initLauncher) setupRootlessCgroup() error {
 	if err != nil {
 		return err
 	}
-	p.cgroup = m
 	if err := m.Create(); err != nil {
 		return err
 	}
+	p.useCgroup(m)
 	if res == nil {
 		return nil
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -72,7 +71,7 @@ func Update(store state.Store, id string, r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	if err := state.WriteFileAtomic(filepath.Join(store.Dir(id), state.ConfigFile), data, 0o600); err != nil {
+	if err := c.entry.WriteFile(state.ConfigFile, data, 0o600); err != nil {
 		return fmt.Errorf("update %s: the cgroup is updated but the saved config is not: %w", id, err)
 	}
 	return nil

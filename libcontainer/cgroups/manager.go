@@ -44,6 +44,10 @@ type Manager interface {
 	NotifyOOM() (OOMWatcher, error)
 	// Created lists the directories Apply created, to persist.
 	Created() []string
+	// Owned reports whether hutch created the container's cgroup (every
+	// leaf directory is in Created): only then is every process in it the
+	// container's, to be killed with it.
+	Owned() bool
 }
 
 type manager struct {
@@ -107,6 +111,22 @@ func (m *manager) Paths() map[string]string {
 
 func (m *manager) Created() []string {
 	return append([]string(nil), m.created...)
+}
+
+func (m *manager) Owned() bool {
+	if len(m.paths) == 0 {
+		return false
+	}
+	made := make(map[string]bool, len(m.created))
+	for _, c := range m.created {
+		made[filepath.Clean(c)] = true
+	}
+	for _, leaf := range m.paths {
+		if !made[filepath.Clean(leaf)] {
+			return false
+		}
+	}
+	return true
 }
 
 // v1Dirs returns the distinct v1 leaf dirs (co-mounted controllers share

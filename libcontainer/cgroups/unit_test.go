@@ -189,3 +189,27 @@ func TestLoadDestroyIgnoresForeignDirs(t *testing.T) {
 		t.Errorf("ownedDirs = %v, want none", got)
 	}
 }
+
+// Owned: only a cgroup whose every leaf hutch created is the container's
+// alone (a parent created on the way does not make a joined leaf owned).
+func TestOwned(t *testing.T) {
+	paths := map[string]string{"memory": "/sys/fs/cgroup/memory/a/b", "": "/sys/fs/cgroup/unified/a/b"}
+	tests := []struct {
+		created []string
+		want    bool
+	}{
+		{[]string{"/sys/fs/cgroup/memory/a", "/sys/fs/cgroup/memory/a/b", "/sys/fs/cgroup/unified/a/b"}, true},
+		{[]string{"/sys/fs/cgroup/memory/a/b/", "/sys/fs/cgroup/unified/a/b"}, true},
+		{[]string{"/sys/fs/cgroup/memory/a", "/sys/fs/cgroup/unified/a"}, false},
+		{[]string{"/sys/fs/cgroup/memory/a/b"}, false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := Load(paths, tt.created).Owned(); got != tt.want {
+			t.Errorf("created %v: Owned() = %v, want %v", tt.created, got, tt.want)
+		}
+	}
+	if Load(nil, nil).Owned() {
+		t.Error("a manager without paths owns nothing")
+	}
+}

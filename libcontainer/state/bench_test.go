@@ -18,15 +18,17 @@ func benchStore(b *testing.B, n int) Store {
 	}
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("c%d", i)
-		if _, err := s.Reserve(id); err != nil {
+		e, err := s.Reserve(id)
+		if err != nil {
 			b.Fatal(err)
 		}
 		st := &State{ID: id, Bundle: "/bundles/" + id, Rootfs: "/bundles/" + id + "/rootfs",
 			Pid: os.Getpid(), StartTime: start, Created: time.Now().UTC(), Owner: "root",
 			CgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/x/" + id}}
-		if err := s.Save(st); err != nil {
+		if err := e.Save(st); err != nil {
 			b.Fatal(err)
 		}
+		e.Close()
 	}
 	return s
 }
@@ -37,13 +39,18 @@ func BenchmarkLoadStatus(b *testing.B) {
 	s := benchStore(b, 1)
 	b.ReportAllocs()
 	for b.Loop() {
-		st, err := s.Load("c0")
+		e, err := s.Open("c0")
 		if err != nil {
 			b.Fatal(err)
 		}
-		if got := s.Status(st, nil); got != Running {
+		st, err := e.Load()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := e.Status(st, nil); got != Running {
 			b.Fatal(got)
 		}
+		e.Close()
 	}
 }
 
@@ -57,11 +64,16 @@ func BenchmarkList200(b *testing.B) {
 			b.Fatal(len(ids), err)
 		}
 		for _, id := range ids {
-			st, err := s.Load(id)
+			e, err := s.Open(id)
 			if err != nil {
 				b.Fatal(err)
 			}
-			s.Status(st, nil)
+			st, err := e.Load()
+			if err != nil {
+				b.Fatal(err)
+			}
+			e.Status(st, nil)
+			e.Close()
 		}
 	}
 }

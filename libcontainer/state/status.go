@@ -3,7 +3,6 @@ package state
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"strconv"
 )
 
@@ -51,14 +50,24 @@ func (st *State) Alive() bool {
 	return letter != 'Z' && letter != 'X'
 }
 
-// Status derives the container status: stopped once the init is gone,
-// created while the exec fifo exists, running otherwise. frozen reports a
-// frozen cgroup (paused); it may be nil.
-func (s Store) Status(st *State, frozen func() bool) string {
+// Status derives the container status: creating while a create is still
+// at work on it, stopped once the init is gone (or the create that was
+// making it died), created while the exec fifo exists, running otherwise.
+// frozen reports a frozen cgroup (paused); it may be nil.
+func (e *Entry) Status(st *State, frozen func() bool) string {
+	if st.Creating {
+		// The create holds the lock until it has saved the finished
+		// record; a record still marked creating without it is what a
+		// killed create left, for delete to clean.
+		if !e.held && e.locked() {
+			return Creating
+		}
+		return Stopped
+	}
 	if !st.Alive() {
 		return Stopped
 	}
-	if _, err := os.Lstat(filepath.Join(s.Dir(st.ID), FifoFile)); err == nil {
+	if e.Has(FifoFile) {
 		return Created
 	}
 	if frozen != nil && frozen() {

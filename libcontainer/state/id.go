@@ -1,4 +1,4 @@
-package spec
+package state
 
 import (
 	"errors"
@@ -9,7 +9,9 @@ import (
 const maxIDLen = 1024
 
 // ValidateID checks a container id. Ids name directories under the state
-// root, so anything that could traverse or confuse a path is refused.
+// root, so anything that could traverse or confuse a path is refused. Every
+// command goes through it: Store.Open and Store.Reserve call it before they
+// touch the filesystem.
 func ValidateID(id string) error {
 	if id == "" {
 		return errors.New("invalid container id: must not be empty")

@@ -1,0 +1,302 @@
+#!/usr/bin/env bats
+# Hostile and careless input: container ids, state directories and their
+# files, exec users, namespaces joined by path, cgroups hutch did not make,
+# the notify socket, a create killed half-way. Each case is one that hutch
+# once got wrong; nothing outside the container may be touched.
+
+load helpers
+
+setup() {
+	hutch_setup
+	set_args /bin/sleep 1000
+}
+
+teardown() {
+	touch "$TESTDIR/hook.go" # releases a waiting hook, whatever the test's outcome
+	[ -n "${VICTIM_PID:-}" ] && kill -9 "$VICTIM_PID" 2>/dev/null
+	[ -n "${HOOK_PIDS:-}" ] && kill -9 $HOOK_PIDS 2>/dev/null
+	if [ -n "${VICTIM_CG:-}" ]; then
+		sleep 0.1
+		rmdir "$VICTIM_CG" 2>/dev/null || true
+	fi
+	hutch_teardown
+}
+
+# A memory bound for the commands that once read without one: a regression
+# fails the test instead of exhausting the machine.
+bounded() { prlimit --as=$((2 << 30)) timeout -k 2 20 "$HUTCH" --root "$ROOT" "$@"; }
+
+@test "every command refuses an id that create refuses, before touching anything" {
+	mkdir "$TESTDIR/v"
+	touch "$TESTDIR/v/precious"
+	local cmd
+	for cmd in "delete" "delete --force" "state" "kill" "kill --all" "pause" "resume" "ps" \
+		"events --stats" "update --pids-limit 10" "start"; do
+		# shellcheck disable=SC2086
+		run hutch $cmd ../v
+		echo "$cmd: $status: $output"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *'invalid container id \"../v\"'* ]]
+	done
+	run hutch exec ../v /bin/true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'invalid container id \"../v\"'* ]]
+	[ -f "$TESTDIR/v/precious" ]
+	assert_root_empty
+}
+
+@test "a state entry that is a symlink is refused, and what it points to is left alone" {
+	mkdir -p "$TESTDIR/elsewhere"
+	echo '{"id":"x","pid":1}' >"$TESTDIR/elsewhere/state.json"
+	echo '{}' >"$TESTDIR/elsewhere/config.json"
+	ln -s "$TESTDIR/elsewhere" "$ROOT/x"
+	for cmd in "delete --force" "delete" "state" "kill" "exec"; do
+		# shellcheck disable=SC2086
+		run hutch $cmd x $([ "$cmd" = exec ] && echo /bin/true)
+		echo "$cmd: $status: $output"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"not a directory (a symlink or a file); refusing it"* ]]
+	done
+	[ -f "$TESTDIR/elsewhere/state.json" ]
+	[ -f "$TESTDIR/elsewhere/config.json" ]
+	[ -L "$ROOT/x" ]
+	# list skips it.
+	run hutch list -q
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "a state directory of another user is refused" {
+	mkdir -m 0700 "$ROOT/theirs"
+	echo '{"id":"theirs","pid":1}' >"$ROOT/theirs/state.json"
+	chown -R 65534:65534 "$ROOT/theirs"
+	run hutch delete --force theirs
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"belongs to uid 65534"* ]]
+	[ -f "$ROOT/theirs/state.json" ]
+}
+
+@test "state.json as a symlink to /dev/zero, a fifo or a huge file: a clear error, no endless read" {
+	hutch_create ct
+	local sj=$ROOT/ct/state.json
+	mv "$sj" "$TESTDIR/state.json.saved"
+	ln -s /dev/zero "$sj"
+	run bounded state ct
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$sj: is a symlink; refusing to follow it"* ]]
+	run bounded list
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$sj: is a symlink"* ]]
+	rm "$sj"
+	mkfifo "$sj"
+	run bounded state ct
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$sj: not a regular file (a fifo)"* ]]
+	rm "$sj"
+	truncate -s 17M "$sj"
+	run bounded state ct
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$sj: larger than 16 MiB"* ]]
+	# The saved config is read the same way (exec takes the process from it).
+	mv "$TESTDIR/state.json.saved" "$sj"
+	ln -sf /dev/zero "$ROOT/ct/config.json.new"
+	mv "$ROOT/ct/config.json.new" "$ROOT/ct/config.json"
+	run bounded exec ct /bin/true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"config.json: is a symlink"* ]]
+	pid=$(ct_pid ct)
+	hutch delete --force ct
+	assert_no_leftovers ct "$pid"
+}
+
+@test "exec with uid or gid 4294967295 ((uid_t)-1) is refused, not run as root" {
+	hutch_start_bg ct
+	run hutch exec --user 4294967295 ct id -u
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"process.user.uid: 4294967295 is not a valid id"* ]]
+	run hutch exec --user 1000:4294967295 ct id -g
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"process.user.gid: 4294967295 is not a valid id"* ]]
+	run hutch exec --user 1000:1000 --additional-gids 4294967295 ct id -G
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"process.user.additionalGids[0]: 4294967295 is not a valid id"* ]]
+	# A negative or too large gid does not wrap into another (0 is root's).
+	run hutch exec --user 1000:1000 --additional-gids 4294967296 ct id -G
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--additional-gids: 4294967296 is not a group id"* ]]
+	echo '{"args":["id","-u"],"cwd":"/","user":{"uid":4294967295,"gid":0}}' >"$TESTDIR/p.json"
+	run hutch exec --process "$TESTDIR/p.json" ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"process.user.uid: 4294967295 is not a valid id"* ]]
+	# No process was started by any of them: only the init is left.
+	run hutch ps --format json ct
+	[ "$(echo "$output" | jq length)" -eq 1 ]
+}
+
+@test "exec --process: a /dev/zero process file is bounded" {
+	hutch_start_bg ct
+	run bounded exec --process /dev/zero ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--process: /dev/zero: larger than 16 MiB"* ]]
+}
+
+@test "a net.* sysctl in a network namespace joined by path that is the runtime's own is refused" {
+	local before
+	before=$(cat /proc/sys/net/core/somaxconn)
+	for path in "/proc/$$/ns/net" "/proc/self/ns/net"; do
+		update_config '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)
+			| .linux.sysctl = {"net.core.somaxconn": "1234"}' --arg p "$path"
+		try_create ct
+		[ "$status" -ne 0 ]
+		[[ "$output" == *'net.core.somaxconn\"]: belongs to the network namespace but the container does not have its own'* ]]
+		[ "$(cat /proc/sys/net/core/somaxconn)" = "$before" ]
+		assert_no_leftovers ct
+		assert_root_empty
+	done
+}
+
+@test "a namespace joined by path that is the runtime's own is shared, not the container's" {
+	# Joining this shell's uts namespace is sharing it: the hostname is
+	# refused as for a config without a uts namespace, not set on the host.
+	update_config '.linux.namespaces |= map(if .type == "uts" then .path = $p else . end)
+		| .hostname = "not-the-host"' --arg p "/proc/$$/ns/uts"
+	try_create ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"hostname: requires a uts namespace"* ]]
+	[ "$(hostname)" != not-the-host ]
+	assert_root_empty
+	# Without the hostname it runs, in this shell's uts namespace.
+	update_config 'del(.hostname)'
+	hutch_start_bg ct
+	[ "$(ns_inode "$(ct_pid ct)" uts)" = "$(ns_inode $$ uts)" ]
+}
+
+@test "a create refused for an existing cgroup kills nothing in it" {
+	VICTIM_CG=/sys/fs/cgroup/pids/hutch-victim-$MARK
+	mkdir "$VICTIM_CG"
+	sleep 1000 &
+	VICTIM_PID=$!
+	echo "$VICTIM_PID" >"$VICTIM_CG/cgroup.procs"
+	update_config '.linux.cgroupsPath = $p' --arg p "/hutch-victim-$MARK"
+	try_create ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"hutch-victim-$MARK already exists"* ]]
+	sleep 0.2
+	pid_alive "$VICTIM_PID" || fail "the process in the existing cgroup was killed"
+	[ -d "$VICTIM_CG" ]
+	grep -qx "$VICTIM_PID" "$VICTIM_CG/cgroup.procs"
+	assert_root_empty
+}
+
+@test "kill --all reaches every process of a pid namespace of its own without a cgroup of its own" {
+	# A rootless container without a delegated cgroup: no cgroup to list.
+	# Its pid namespace is its own, so every process in it is its.
+	id -u nobody >/dev/null || skip "no user nobody"
+	HUTCH_GLOBAL="--rootless true"
+	set_args /bin/sh -c 'sleep 1000 & exec sleep 1001'
+	hutch_start_bg ct
+	local init child
+	init=$(ct_pid ct)
+	for _ in $(seq 50); do
+		child=$(pgrep -P "$init" sleep) && break
+		sleep 0.1
+	done
+	[ -n "$child" ]
+	# TERM: the pid namespace's init (no handler) ignores it, so only a
+	# kill --all that signals every process reaches the child.
+	run hutch kill --all ct TERM
+	[ "$status" -eq 0 ]
+	wait_pid_gone "$child" || fail "kill --all missed $child, a process of the container"
+	pid_alive "$init"
+}
+
+@test "NOTIFY_SOCKET: the notify directory is read-only in the container, the socket 0777" {
+	SDNOTIFY=$REPO/tests/.cache/sdnotify
+	[ -x "$SDNOTIFY" ] || fail "no $SDNOTIFY (make testtools)"
+	cp "$SDNOTIFY" "$ROOTFS/bin/sdnotify"
+	"$SDNOTIFY" listen "$TESTDIR/host.sock" "$TESTDIR/listening" >"$TESTDIR/notified" &
+	lpid=$!
+	for _ in $(seq 50); do [ -e "$TESTDIR/listening" ] && break; sleep 0.1; done
+	set_args /bin/sh -c 'ls -ld /run/notify /run/notify/notify.sock >/tmp/modes
+		touch /run/notify/x 2>/tmp/touch; echo $? >>/tmp/touch
+		ln -s / /run/notify/evil 2>>/tmp/touch; echo $? >>/tmp/touch
+		sdnotify send READY=1 && exec sleep 1000'
+	NOTIFY_SOCKET=$TESTDIR/host.sock hutch create --bundle "$BUNDLE" ct </dev/null >/dev/null 2>&1
+	NOTIFY_SOCKET=$TESTDIR/host.sock hutch start ct
+	wait "$lpid"
+	cat "$ROOTFS/tmp/modes" "$ROOTFS/tmp/touch"
+	grep -q '^drwxr-xr-x .* /run/notify$' "$ROOTFS/tmp/modes"
+	grep -q '^srwxrwxrwx .* /run/notify/notify.sock$' "$ROOTFS/tmp/modes"
+	grep -q 'Read-only file system' "$ROOTFS/tmp/touch"
+	[ "$(grep -cx 1 "$ROOTFS/tmp/touch")" -eq 2 ]
+	[ "$(ls -A "$ROOT/ct/notify")" = notify.sock ]
+	[ "$(head -1 "$TESTDIR/notified")" = READY=1 ]
+}
+
+@test "a create killed while a createRuntime hook runs: delete --force removes every cgroup" {
+	cat >"$TESTDIR/hook.sh" <<-EOF
+		#!/bin/sh
+		echo \$\$ >>"$TESTDIR/hook.pids"
+		touch "$TESTDIR/hook.ran"
+		exec sleep 1000
+	EOF
+	chmod +x "$TESTDIR/hook.sh"
+	update_config '.hooks = {"createRuntime": [{"path": $h}]}' --arg h "$TESTDIR/hook.sh"
+	"$HUTCH" --root "$ROOT" create --bundle "$BUNDLE" ct </dev/null >/dev/null 2>&1 &
+	local cpid=$!
+	echo ct >>"$TESTDIR/.ids"
+	for _ in $(seq 100); do [ -e "$TESTDIR/hook.ran" ] && break; sleep 0.05; done
+	[ -e "$TESTDIR/hook.ran" ]
+	[ -n "$(cgroup_dirs ct)" ]
+	kill -9 "$cpid"
+	wait "$cpid" || true
+	HOOK_PIDS=$(cat "$TESTDIR/hook.pids")
+	# What the killed create left is a stopped container, not a running one.
+	[ "$(ct_status ct)" = stopped ]
+	run hutch delete --force ct
+	[ "$status" -eq 0 ]
+	left=$(cgroup_dirs ct)
+	[ -z "$left" ] || fail "cgroups left: $left"
+	assert_no_leftovers ct
+}
+
+@test "a create in progress is listed as creating" {
+	cat >"$TESTDIR/hook.sh" <<-EOF
+		#!/bin/sh
+		touch "$TESTDIR/hook.ran"
+		while [ ! -e "$TESTDIR/hook.go" ]; do sleep 0.05; done
+	EOF
+	chmod +x "$TESTDIR/hook.sh"
+	update_config '.hooks = {"createRuntime": [{"path": $h}]}' --arg h "$TESTDIR/hook.sh"
+	"$HUTCH" --root "$ROOT" create --bundle "$BUNDLE" ct </dev/null >/dev/null 2>&1 &
+	local cpid=$!
+	echo ct >>"$TESTDIR/.ids"
+	for _ in $(seq 100); do [ -e "$TESTDIR/hook.ran" ] && break; sleep 0.05; done
+	[ "$(ct_status ct)" = creating ]
+	run hutch start ct
+	[ "$status" -ne 0 ]
+	touch "$TESTDIR/hook.go"
+	wait "$cpid"
+	[ "$(ct_status ct)" = created ]
+}
+
+@test "a bundle's config.json or update's --resources that never ends is bounded" {
+	rm "$BUNDLE/config.json"
+	ln -s /dev/zero "$BUNDLE/config.json"
+	run bounded create --bundle "$BUNDLE" ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$BUNDLE/config.json: not a regular file (a character device)"* ]]
+	assert_root_empty
+	rm "$BUNDLE/config.json"
+	truncate -s 17M "$BUNDLE/config.json"
+	run bounded create --bundle "$BUNDLE" ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$BUNDLE/config.json: larger than 16 MiB"* ]]
+	assert_root_empty
+	setup_bundle
+	set_args /bin/sleep 1000
+	hutch_start_bg ct
+	run bounded update --resources /dev/zero ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--resources: /dev/zero: larger than 16 MiB"* ]]
+}
