@@ -293,6 +293,7 @@ bounded() { prlimit --as=$((2 << 30)) timeout -k 2 20 "$HUTCH" --root "$ROOT" "$
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"$BUNDLE/config.json: larger than 16 MiB"* ]]
 	assert_root_empty
+	rm "$BUNDLE/config.json"
 	setup_bundle
 	set_args /bin/sleep 1000
 	hutch_start_bg ct
