@@ -17,7 +17,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # of 0.34 (the init). Tests, vet and benchmarks build the same way.
 export GOEXPERIMENT := jsonv2
 
-DEPS_PKGS := bats jq busybox-static uidmap
+DEPS_PKGS := bats jq busybox-static uidmap tmux
 
 .NOTPARALLEL:
 

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/hutch-runtime/hutch/libcontainer"
+	"github.com/hutch-runtime/hutch/libcontainer/console"
 )
 
 var execCommand = &cli.Command{
@@ -44,23 +45,50 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		code, err := libcontainer.Exec(store, libcontainer.ExecOpts{
+		o := libcontainer.ExecOpts{
 			ID: id, Process: p, PidFile: ctx.String("pid-file"), ConsoleSocket: ctx.String("console-socket"),
 			Detach: ctx.Bool("detach"), PreserveFds: ctx.Int("preserve-fds"),
-		})
-		var ee *libcontainer.ExecError
-		if errors.As(err, &ee) {
-			// runc's status for a process that could not be started.
-			fatalWith(err, 255)
 		}
-		if err != nil {
-			return err
+		if p.Terminal && o.ConsoleSocket == "" && !o.Detach {
+			// hutch serves the terminal itself, on the caller's stdio.
+			fg, err := console.NewForeground()
+			if err != nil {
+				return err
+			}
+			defer fg.Close()
+			if p.ConsoleSize == nil {
+				p.ConsoleSize = fg.Size()
+			}
+			o.Console = fg.Peer()
+			o.Started = func(fw *libcontainer.SignalForwarder) error {
+				if _, err := fg.Attach(); err != nil {
+					return fmt.Errorf("process.terminal: %w", err)
+				}
+				fw.OnResize(fg.Resize)
+				return nil
+			}
+			code, err := libcontainer.Exec(store, o)
+			fg.Close() // the output, then the caller's terminal modes
+			return execResult(code, err)
 		}
-		if code != 0 {
-			return exitCode(code)
-		}
-		return nil
+		return execResult(libcontainer.Exec(store, o))
 	},
+}
+
+// execResult ends exec with the process's status, or 255 (runc's) when it
+// could not be started.
+func execResult(code int, err error) error {
+	var ee *libcontainer.ExecError
+	if errors.As(err, &ee) {
+		fatalWith(err, 255)
+	}
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return exitCode(code)
+	}
+	return nil
 }
 
 // execProcess builds the process: from --process, or from the container's
@@ -143,8 +171,8 @@ func execProcess(ctx *cli.Context, id string) (*specs.Process, error) {
 	if ctx.Bool("tty") {
 		p.Terminal = true
 	}
-	if p.Terminal && ctx.String("console-socket") == "" {
-		return nil, errors.New("process.terminal: true requires --console-socket")
+	if p.Terminal && ctx.String("console-socket") == "" && ctx.Bool("detach") {
+		return nil, errors.New("process.terminal: true requires --console-socket with --detach (cannot allocate tty if hutch will detach without setting console socket)")
 	}
 	return p, nil
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/hutch-runtime/hutch/libcontainer"
+	"github.com/hutch-runtime/hutch/libcontainer/console"
 )
 
 var runCommand = &cli.Command{
@@ -20,6 +23,19 @@ var runCommand = &cli.Command{
 			return err
 		}
 		store := stateStore(ctx)
+		opts := createOpts(ctx, id)
+		opts.Run = true
+		// A terminal without a console socket is hutch's own to serve, as
+		// with runc: the caller's stdio becomes the container's terminal.
+		var fg *console.Foreground
+		if !ctx.Bool("detach") && opts.ConsoleSocket == "" {
+			var err error
+			if fg, err = console.NewForeground(); err != nil {
+				return err
+			}
+			defer fg.Close()
+			opts.Console, opts.ConsoleSize = fg.Peer(), fg.Size()
+		}
 		var fw *libcontainer.SignalForwarder
 		if !ctx.Bool("detach") {
 			if err := libcontainer.PrepareRun(); err != nil {
@@ -27,11 +43,19 @@ var runCommand = &cli.Command{
 			}
 			fw = libcontainer.ForwardSignals()
 		}
-		opts := createOpts(ctx, id)
-		opts.Run = true
 		st, err := libcontainer.Create(store, opts)
 		if err != nil {
 			return err
+		}
+		if fg != nil {
+			attached, err := fg.Attach()
+			if err != nil {
+				libcontainer.Delete(store, id, true)
+				return fmt.Errorf("process.terminal: %w", err)
+			}
+			if attached {
+				fw.OnResize(fg.Resize)
+			}
 		}
 		if err := libcontainer.Start(store, id); err != nil {
 			libcontainer.Delete(store, id, true)
@@ -41,6 +65,9 @@ var runCommand = &cli.Command{
 			return nil
 		}
 		code := fw.Wait(st)
+		if fg != nil {
+			fg.Close() // the output, then the caller's terminal modes
+		}
 		if !ctx.Bool("keep") {
 			if err := libcontainer.Delete(store, id, true); err != nil {
 				return err

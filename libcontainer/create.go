@@ -44,7 +44,12 @@ type CreateOpts struct {
 	Bundle        string
 	PidFile       string
 	ConsoleSocket string
-	NoPivot       bool
+	// Console, instead of ConsoleSocket: a connected socket that receives
+	// the pty master (hutch run in the foreground, console.Foreground),
+	// and ConsoleSize the size for a process without consoleSize.
+	Console     *os.File
+	ConsoleSize *specs.Box
+	NoPivot     bool
 	PreserveFds   int
 	SystemdCgroup bool // --systemd-cgroup
 	// NotifySocket is the caller's NOTIFY_SOCKET, proxied for the container.
@@ -89,6 +94,9 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 		return nil, err
 	}
 	t.Mark("validate")
+	if s.Process.Terminal && s.Process.ConsoleSize == nil {
+		s.Process.ConsoleSize = o.ConsoleSize
+	}
 	if o.ListenFds > 0 {
 		s.Process.Env = append(s.Process.Env, "LISTEN_FDS="+strconv.Itoa(o.ListenFds), "LISTEN_PID=1")
 		o.PreserveFds += o.ListenFds
@@ -150,7 +158,10 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 	if err := spec.Validate(s, bundle); err != nil {
 		return err
 	}
-	if s.Process.Terminal && o.ConsoleSocket == "" {
+	if s.Process.Terminal && o.ConsoleSocket == "" && o.Console == nil {
+		if o.Run {
+			return errors.New("process.terminal: true requires --console-socket with --detach (cannot allocate tty if hutch will detach without setting console socket)")
+		}
 		return errors.New("process.terminal: true requires --console-socket (or set terminal to false)")
 	}
 	if ok, _ := spec.HasNamespace(s, specs.MountNamespace); !ok {
@@ -261,11 +272,13 @@ func (p *initLauncher) start() error {
 	// the console socket connection.
 	extra := []*os.File{fifo}
 	if s.Process.Terminal {
-		con, err := console.Connect(p.opts.ConsoleSocket)
-		if err != nil {
-			return err
+		con := p.opts.Console
+		if con == nil {
+			if con, err = console.Connect(p.opts.ConsoleSocket); err != nil {
+				return err
+			}
+			defer con.Close()
 		}
-		defer con.Close()
 		extra = append(extra, con)
 		p.consoleFd = 3 + p.opts.PreserveFds + len(extra)
 	}

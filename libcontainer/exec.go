@@ -34,8 +34,15 @@ type ExecOpts struct {
 	Process       *specs.Process
 	PidFile       string
 	ConsoleSocket string
-	Detach        bool
-	PreserveFds   int
+	// Console, instead of ConsoleSocket: a connected socket that receives
+	// the pty master (exec -t in the foreground, console.Foreground).
+	Console     *os.File
+	Detach      bool
+	PreserveFds int
+	// Started, if set, runs once the process has started and before the
+	// wait for it (the foreground terminal attaches there), with the
+	// signal forwarder of the wait.
+	Started func(*SignalForwarder) error
 }
 
 // ExecError marks a failure to start the exec'd process (runc exits 255
@@ -64,8 +71,8 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 	if err := spec.ValidateProcess(p); err != nil {
 		return -1, err
 	}
-	if p.Terminal && o.ConsoleSocket == "" {
-		return -1, errors.New("process.terminal: true requires --console-socket")
+	if p.Terminal && o.ConsoleSocket == "" && o.Console == nil {
+		return -1, errors.New("process.terminal: true requires --console-socket with --detach (cannot allocate tty if hutch will detach without setting console socket)")
 	}
 	if err := capabilities.Validate(p.Capabilities); err != nil {
 		return -1, err
@@ -101,6 +108,13 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 	}
 	if o.Detach {
 		return 0, nil
+	}
+	if o.Started != nil {
+		if err := o.Started(fw); err != nil {
+			unix.Kill(pid, unix.SIGKILL)
+			fw.Wait(&state.State{Pid: pid})
+			return -1, err
+		}
 	}
 	return fw.Wait(&state.State{Pid: pid}), nil
 }
@@ -140,11 +154,13 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	var extra []*os.File
 	consoleFd, seccompFd := 0, 0
 	if o.Process.Terminal {
-		con, err := console.Connect(o.ConsoleSocket)
-		if err != nil {
-			return 0, err
+		con := o.Console
+		if con == nil {
+			if con, err = console.Connect(o.ConsoleSocket); err != nil {
+				return 0, err
+			}
+			defer con.Close()
 		}
-		defer con.Close()
 		extra = append(extra, con)
 		consoleFd = 3 + o.PreserveFds + len(extra)
 	}

@@ -24,8 +24,9 @@ func PrepareRun() error {
 // (about 10 us and a few futex calls each, 50 of them), so it runs
 // concurrently with create, which spends its time waiting for the init.
 type SignalForwarder struct {
-	sigs  chan os.Signal
-	ready chan struct{}
+	sigs   chan os.Signal
+	ready  chan struct{}
+	resize func()
 }
 
 // ForwardSignals starts catching the forwarded signals. They stay caught
@@ -39,6 +40,11 @@ func ForwardSignals() *SignalForwarder {
 	}()
 	return f
 }
+
+// OnResize makes Wait call resize for SIGWINCH instead of forwarding it:
+// with a foreground terminal, the new size goes to the pty, whose kernel
+// side signals the container's foreground process group.
+func (f *SignalForwarder) OnResize(resize func()) { f.resize = resize }
 
 // Wait forwards signals to the container init until it exits, reaps every
 // orphan reparented to us meanwhile, and returns the exit status the way a
@@ -79,6 +85,10 @@ func (f *SignalForwarder) Wait(st *state.State) int {
 		case s := <-sigs:
 			sig, ok := s.(unix.Signal)
 			if !ok {
+				continue
+			}
+			if sig == unix.SIGWINCH && f.resize != nil {
+				f.resize()
 				continue
 			}
 			unix.Kill(st.Pid, sig)

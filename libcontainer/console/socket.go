@@ -122,6 +122,9 @@ func RecvMaster(listener *net.UnixListener) (*os.File, error) {
 	return recvFd(rc)
 }
 
+// errNoMaster: the peer closed the console socket without sending.
+var errNoMaster = errors.New("console socket: peer closed without sending a pty master")
+
 // recvFd reads one message carrying exactly one fd from rc.
 func recvFd(rc syscall.RawConn) (*os.File, error) {
 	name := make([]byte, maxNameLen)
@@ -153,7 +156,7 @@ func recvFd(rc syscall.RawConn) (*os.File, error) {
 			unix.Close(fd)
 		}
 		if n == 0 && oobn == 0 {
-			return nil, errors.New("console socket: peer closed without sending a pty master")
+			return nil, errNoMaster
 		}
 		return nil, fmt.Errorf("console socket: %w", perr)
 	}
