@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 
@@ -28,21 +29,32 @@ var createCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		_, err = libcontainer.Create(stateStore(ctx), createOpts(ctx, id))
+		opts, err := createOpts(ctx, id)
+		if err != nil {
+			return err
+		}
+		_, err = libcontainer.Create(stateStore(ctx), opts)
 		return err
 	},
 }
 
-func createOpts(ctx *cli.Context, id string) libcontainer.CreateOpts {
+func createOpts(ctx *cli.Context, id string) (libcontainer.CreateOpts, error) {
 	// Socket activation: LISTEN_FDS counts only when LISTEN_PID is us.
 	listen := 0
 	if os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid()) {
 		listen, _ = strconv.Atoi(os.Getenv("LISTEN_FDS"))
+		if listen < 0 || listen > inheritedFds {
+			return libcontainer.CreateOpts{}, fmt.Errorf("LISTEN_FDS=%d: hutch's caller passed %d fds from 3 on", listen, inheritedFds)
+		}
+	}
+	preserve, err := passedFds(ctx, listen)
+	if err != nil {
+		return libcontainer.CreateOpts{}, err
 	}
 	return libcontainer.CreateOpts{
 		ListenFds: listen, NotifySocket: os.Getenv("NOTIFY_SOCKET"),
 		ID: id, Bundle: ctx.String("bundle"), PidFile: ctx.String("pid-file"),
 		ConsoleSocket: ctx.String("console-socket"), NoPivot: ctx.Bool("no-pivot"),
-		PreserveFds: ctx.Int("preserve-fds"), SystemdCgroup: ctx.Bool("systemd-cgroup"),
-	}
+		PreserveFds: preserve, SystemdCgroup: ctx.Bool("systemd-cgroup"),
+	}, nil
 }

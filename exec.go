@@ -45,9 +45,13 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		preserve, err := passedFds(ctx, 0)
+		if err != nil {
+			return err
+		}
 		o := libcontainer.ExecOpts{
 			ID: id, Process: p, PidFile: ctx.String("pid-file"), ConsoleSocket: ctx.String("console-socket"),
-			Detach: ctx.Bool("detach"), PreserveFds: ctx.Int("preserve-fds"),
+			Detach: ctx.Bool("detach"), PreserveFds: preserve,
 		}
 		if p.Terminal && o.ConsoleSocket == "" && !o.Detach {
 			// hutch serves the terminal itself, on the caller's stdio.

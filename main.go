@@ -23,6 +23,7 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
+	inheritedFds = countInherited()
 	app := &cli.App{
 		Name:    "hutch",
 		Usage:   "an OCI container runtime",
@@ -165,6 +166,42 @@ func defaultStateRoot() (string, error) {
 		return "", fmt.Errorf("state root (XDG_RUNTIME_DIR is unset): %s has mode %#o, want 0700; refusing it (set XDG_RUNTIME_DIR or --root)", dir, st.Mode&0o7777)
 	}
 	return dir, nil
+}
+
+// inheritedFds is how many fds from 3 on (without a gap) hutch's caller
+// passed it. An fd that came through execve has no FD_CLOEXEC, while the
+// Go runtime opens its own before main (a cgroup file for GOMAXPROCS, in a
+// gap the caller left) with it: counting stops at the first of those.
+var inheritedFds int
+
+func countInherited() int {
+	n := 0
+	for {
+		flags, err := unix.FcntlInt(uintptr(3+n), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC != 0 {
+			return n
+		}
+		n++
+	}
+}
+
+// passedFds checks that --preserve-fds (plus listen, socket activation's
+// LISTEN_FDS) only names fds the caller passed: by the time the container
+// starts, hutch has files of its own open (the state directory, the log),
+// and handing one of those on would give the container a host directory.
+func passedFds(ctx *cli.Context, listen int) (int, error) {
+	n := ctx.Int("preserve-fds")
+	if n < 0 {
+		return 0, fmt.Errorf("--preserve-fds: %d is negative", n)
+	}
+	if listen < 0 {
+		listen = 0
+	}
+	if listen+n > inheritedFds {
+		return 0, fmt.Errorf("--preserve-fds %d: fd %d is not open in hutch's caller (it passed fds 3 to %d)",
+			n, 3+inheritedFds, 2+inheritedFds)
+	}
+	return n, nil
 }
 
 // needID returns the single container id argument.

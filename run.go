@@ -23,7 +23,10 @@ var runCommand = &cli.Command{
 			return err
 		}
 		store := stateStore(ctx)
-		opts := createOpts(ctx, id)
+		opts, err := createOpts(ctx, id)
+		if err != nil {
+			return err
+		}
 		opts.Run = true
 		// A terminal without a console socket is hutch's own to serve, as
 		// with runc: the caller's stdio becomes the container's terminal.

@@ -71,6 +71,9 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	if err := state.ValidateID(o.ID); err != nil {
 		return nil, err
 	}
+	if o.PreserveFds < 0 {
+		return nil, fmt.Errorf("--preserve-fds: %d is negative", o.PreserveFds)
+	}
 	bundle, err := filepath.Abs(o.Bundle)
 	if err != nil {
 		return nil, err
@@ -80,10 +83,16 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 		return nil, err
 	}
 	t.Mark("load_config")
-	shared, err := spec.ShareOwnNamespaces(s)
+	if s.Linux == nil {
+		// The spec lets a config leave linux out: every namespace is
+		// then the caller's.
+		s.Linux = &specs.Linux{}
+	}
+	joined, shared, err := openJoinedNamespaces(s)
 	if err != nil {
 		return nil, err
 	}
+	defer closeJoined(joined)
 	for _, typ := range shared {
 		logrus.Debugf("linux.namespaces: the %s namespace to join is hutch's own: shared, as if the entry were absent", typ)
 	}
@@ -122,7 +131,7 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	t.Mark("state_dir")
 
 	p := &initLauncher{entry: entry, spec: s, opts: o, bundle: bundle, rootfs: rootfsPath, t: t,
-		hostMount: !ownMountNS}
+		hostMount: !ownMountNS, joined: joined, notifyMount: -1}
 	// The record create keeps up to date as it makes things: what delete
 	// finds if this command is killed half-way (see teardown).
 	p.st = &state.State{
@@ -138,7 +147,7 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 		}
 	}()
 	if o.NotifySocket != "" {
-		if err := setupNotify(entry, s); err != nil {
+		if p.notifyMount, err = setupNotify(entry, s); err != nil {
 			return nil, err
 		}
 	}
@@ -172,6 +181,16 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 		}
 		if os.Geteuid() != 0 {
 			return errors.New("linux.namespaces: without a mount namespace, the root filesystem is mounted in the caller's mount namespace, which takes root: add a mount namespace")
+		}
+	}
+	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
+		// The namespace is another's: its root and mounts are used as they
+		// are (setting them up would change them for everyone in it).
+		if len(s.Mounts) > 0 {
+			return errors.New("mounts: a container that joins a mount namespace by path uses it as it is; mounts cannot be added to it (leave mounts empty)")
+		}
+		if s.Root != nil && s.Root.Readonly || len(s.Linux.MaskedPaths) > 0 || len(s.Linux.ReadonlyPaths) > 0 {
+			logrus.Warn("linux.namespaces: the mount namespace is joined by path and used as it is: root.readonly, linux.maskedPaths and linux.readonlyPaths are not applied to it")
 		}
 	}
 	if err := capabilities.Validate(s.Process.Capabilities); err != nil {
@@ -236,13 +255,17 @@ type initLauncher struct {
 	fifoFd    int
 	consoleFd int
 	seccompFd int
-	idmapFds  map[int]int // mount index -> fd of its idmapped tree in the init
+	treeFds  map[int]int // mount index -> fd of its prepared tree in the init
+	// notifyMount is the index of the notify directory's mount, or -1.
+	notifyMount int
 	initPid   int
 	cgroup    cgroups.Manager
 	cgroupAnn map[string]string // rootless: requested/applied limits
+	joined    []joinedNS        // namespaces to join, opened (see openJoinedNamespaces)
 	// hostMount: no mount namespace of its own, so the init mounts the root
-	// in ours (st.HostRootMountBefore is the mount id on it before that).
-	hostMount bool
+	// in ours; hostMountBefore is the mount id on it before that.
+	hostMount       bool
+	hostMountBefore uint64
 	netdevs   *netdev.Moved
 	// st is the record, saved as things are made (see Create).
 	st *state.State
@@ -295,16 +318,32 @@ func (p *initLauncher) start() error {
 	if err != nil {
 		return err
 	}
+	if p.notifyMount >= 0 && os.Geteuid() == 0 {
+		// The state directory is its owner's alone (0700): an init
+		// running as another uid (a user namespace) could not reach the
+		// directory by its path.
+		t, err := p.entry.OpenTree(notifyDir)
+		if err != nil {
+			return fmt.Errorf("NOTIFY_SOCKET: %w", err)
+		}
+		trees[p.notifyMount] = t
+	}
 	for i, f := range trees {
 		defer f.Close()
 		extra = append(extra, f)
-		if p.idmapFds == nil {
-			p.idmapFds = map[int]int{}
+		if p.treeFds == nil {
+			p.treeFds = map[int]int{}
 		}
-		p.idmapFds[i] = 3 + p.opts.PreserveFds + len(extra)
+		p.treeFds[i] = 3 + p.opts.PreserveFds + len(extra)
+	}
+	// The namespaces to join go last, as fds the init's plan names.
+	nsFds := map[specs.LinuxNamespaceType]int{}
+	for _, n := range p.joined {
+		extra = append(extra, n.file)
+		nsFds[n.typ] = 3 + p.opts.PreserveFds + len(extra)
 	}
 	if p.hostMount {
-		if p.st.HostRootMountBefore, err = rootfs.MountID(p.rootfs); err != nil {
+		if p.hostMountBefore, err = rootfs.MountID(p.rootfs); err != nil {
 			return fmt.Errorf("root.path: %w", err)
 		}
 	}
@@ -343,7 +382,7 @@ func (p *initLauncher) start() error {
 		}
 		p.t.Mark("cgroup_join")
 	}
-	plan, err := bootstrapPlan(s)
+	plan, err := bootstrapPlan(s, nsFds)
 	if err != nil {
 		return err
 	}
@@ -406,6 +445,20 @@ func (p *initLauncher) converse(sock *os.File) error {
 			p.t.Mark("send_config")
 		case syncmsg.Hooks:
 			p.t.Mark("wait_init_mounts")
+			if p.hostMount {
+				// The init's root mount, made in our namespace: on the
+				// record before anything else can go wrong.
+				id, err := rootfs.MountID(p.rootfs)
+				if err != nil {
+					return fmt.Errorf("root.path: %w", err)
+				}
+				if id != p.hostMountBefore {
+					p.st.HostRootMount = id
+					if err := p.entry.Save(p.st); err != nil {
+						return err
+					}
+				}
+			}
 			// The environment exists by now: the lifecycle calls the
 			// container "created" from here until start.
 			st := p.ociState(specs.StateCreated)
@@ -444,7 +497,7 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 		NewNetNS:    newNS(s, specs.NetworkNamespace),
 		NewCgroupNS: newNS(s, specs.CgroupNamespace), NewUTSNS: newNS(s, specs.UTSNamespace),
 		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd, ConsoleFd: p.consoleFd,
-		IdmapFds: p.idmapFds, Timings: p.t != nil, Run: p.opts.Run,
+		TreeFds: p.treeFds, Timings: p.t != nil, Run: p.opts.Run,
 	}
 	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
 		c.JoinedMountNS = true
@@ -471,15 +524,8 @@ func (p *initLauncher) finish() error {
 	}
 	st := p.st
 	st.Annotations = p.stateAnnotations()
-	if p.hostMount {
-		id, err := rootfs.MountID(p.rootfs)
-		if err != nil {
-			return fmt.Errorf("root.path: %w", err)
-		}
-		if id == st.HostRootMountBefore {
-			return fmt.Errorf("root.path: the container init did not mount %s", p.rootfs)
-		}
-		st.HostRootMount = id
+	if p.hostMount && st.HostRootMount == 0 {
+		return fmt.Errorf("root.path: the container init did not mount %s", p.rootfs)
 	}
 	st.Creating = false
 	if err := p.entry.Save(st); err != nil {
@@ -520,6 +566,15 @@ func (p *initLauncher) abort() {
 	}
 	if err := teardown(p.st); err != nil {
 		logrus.Warnf("%v", err)
+	}
+	if p.hostMount && p.st.HostRootMount == 0 {
+		// The init failed after mounting, before it reported: the mount
+		// on the root is its if it is not the one that was there.
+		if id, err := rootfs.MountID(p.rootfs); err == nil && id != p.hostMountBefore {
+			if err := rootfs.DetachHostRoot(p.rootfs, id); err != nil {
+				logrus.Warnf("%v", err)
+			}
+		}
 	}
 	if err := p.entry.Destroy(); err != nil {
 		logrus.Warnf("%v", err)
@@ -590,8 +645,9 @@ func (p *initLauncher) ociState(status specs.ContainerState) *specs.State {
 	}
 }
 
-// bootstrapPlan renders the namespace plan the C constructor executes.
-func bootstrapPlan(s *specs.Spec) ([]byte, error) {
+// bootstrapPlan renders the namespace plan the C constructor executes; a
+// namespace to join is named by the init's fd of it ("@N", from nsFds).
+func bootstrapPlan(s *specs.Spec, nsFds map[specs.LinuxNamespaceType]int) ([]byte, error) {
 	var b strings.Builder
 	flags := 0
 	pidns := false
@@ -602,7 +658,11 @@ func bootstrapPlan(s *specs.Spec) ([]byte, error) {
 			pidns = true
 		}
 		if ns.Path != "" {
-			fmt.Fprintf(&b, "join %s %s\n", ns.Type, ns.Path)
+			fd, ok := nsFds[ns.Type]
+			if !ok {
+				return nil, fmt.Errorf("linux.namespaces: %s namespace %s was not opened", ns.Type, ns.Path)
+			}
+			fmt.Fprintf(&b, "join %s @%d\n", ns.Type, fd)
 			continue
 		}
 		f, ok := cloneFlags[ns.Type]

@@ -62,6 +62,9 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 	if p == nil {
 		return -1, errors.New("process: must be set")
 	}
+	if o.PreserveFds < 0 {
+		return -1, fmt.Errorf("--preserve-fds: %d is negative", o.PreserveFds)
+	}
 	if p.Cwd == "" {
 		p.Cwd = "/"
 	}
@@ -137,10 +140,11 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		return 0, errors.New("cannot exec in a stopped container")
 	}
 	t.Mark("load_state")
-	plan, err := joinPlan(c.State.Pid)
+	joined, err := openInitNamespaces(c.State)
 	if err != nil {
 		return 0, err
 	}
+	defer closeJoined(joined)
 	// The container's seccomp profile applies to exec'd processes too.
 	var profile *specs.LinuxSeccomp
 	var cs struct {
@@ -183,7 +187,16 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		defer root.Close()
 		extra = append(extra, root)
 		rootFd = 3 + o.PreserveFds + len(extra)
+		if !c.State.Alive() {
+			return 0, errors.New("cannot exec in a stopped container")
+		}
 	}
+	nsFds := map[specs.LinuxNamespaceType]int{}
+	for _, n := range joined {
+		extra = append(extra, n.file)
+		nsFds[n.typ] = 3 + o.PreserveFds + len(extra)
+	}
+	plan := joinPlan(joined, nsFds)
 	m := c.cgroup()
 	cloneDir := ""
 	if m != nil {
@@ -300,35 +313,51 @@ func execFailure(err error) error {
 	return err
 }
 
-// nsFiles maps runtime-spec namespace types to /proc/PID/ns entries, user
-// first: its capabilities are needed to join the others.
-var nsFiles = []struct {
-	typ  specs.LinuxNamespaceType
-	file string
-}{
-	{specs.UserNamespace, "user"}, {specs.MountNamespace, "mnt"}, {specs.PIDNamespace, "pid"},
-	{specs.NetworkNamespace, "net"}, {specs.IPCNamespace, "ipc"}, {specs.UTSNamespace, "uts"},
-	{specs.CgroupNamespace, "cgroup"}, {specs.TimeNamespace, "time"},
+// nsOrder lists the namespace types in join order, user first: its
+// capabilities are needed to join the others.
+var nsOrder = []specs.LinuxNamespaceType{
+	specs.UserNamespace, specs.MountNamespace, specs.PIDNamespace, specs.NetworkNamespace,
+	specs.IPCNamespace, specs.UTSNamespace, specs.CgroupNamespace, specs.TimeNamespace,
 }
 
-// joinPlan joins every namespace of pid that differs from ours (setns into
-// the namespace one is already in is refused for user namespaces).
-func joinPlan(pid int) ([]byte, error) {
-	var b strings.Builder
-	fork := false
-	for _, n := range nsFiles {
-		theirs := fmt.Sprintf("/proc/%d/ns/%s", pid, n.file)
-		var st, self unix.Stat_t
-		if err := unix.Stat(theirs, &st); err != nil {
-			if errors.Is(err, unix.ENOENT) && n.typ == specs.TimeNamespace {
+// openInitNamespaces opens every namespace of the container's init that
+// differs from ours (setns into the namespace one is already in is refused
+// for user namespaces), then checks that the init is still the same
+// process: the files are then its namespaces, not those of a process that
+// got its pid after it died.
+func openInitNamespaces(st *state.State) ([]joinedNS, error) {
+	var out []joinedNS
+	for _, typ := range nsOrder {
+		file := nsKinds[typ].file
+		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/%s", st.Pid, file))
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) && typ == specs.TimeNamespace {
 				continue // kernel without time namespaces
 			}
-			return nil, fmt.Errorf("container init %d: %w", pid, err)
+			closeJoined(out)
+			return nil, fmt.Errorf("container init %d: %w", st.Pid, err)
 		}
-		if err := unix.Stat("/proc/self/ns/"+n.file, &self); err == nil && self.Ino == st.Ino && self.Dev == st.Dev {
+		var theirs, self unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &theirs) == nil && unix.Stat("/proc/self/ns/"+file, &self) == nil &&
+			self.Ino == theirs.Ino && self.Dev == theirs.Dev {
+			f.Close()
 			continue
 		}
-		fmt.Fprintf(&b, "join %s %s\n", n.typ, theirs)
+		out = append(out, joinedNS{typ: typ, file: f})
+	}
+	if !st.Alive() {
+		closeJoined(out)
+		return nil, errors.New("cannot exec in a stopped container")
+	}
+	return out, nil
+}
+
+// joinPlan joins the namespaces (fds of the init from nsFds, in nsOrder).
+func joinPlan(joined []joinedNS, nsFds map[specs.LinuxNamespaceType]int) []byte {
+	var b strings.Builder
+	fork := false
+	for _, n := range joined {
+		fmt.Fprintf(&b, "join %s @%d\n", n.typ, nsFds[n.typ])
 		if n.typ == specs.PIDNamespace || n.typ == specs.TimeNamespace {
 			fork = true
 		}
@@ -341,7 +370,7 @@ func joinPlan(pid int) ([]byte, error) {
 	if fork {
 		b.WriteString("fork\n")
 	}
-	return []byte(b.String()), nil
+	return []byte(b.String())
 }
 
 // LoadProcess reads a bare runtime-spec process object (exec --process),

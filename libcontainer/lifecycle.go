@@ -344,23 +344,16 @@ func teardown(st *state.State) error {
 		}
 	}
 	if m != nil {
-		if m.Owned() {
+		// With a pid namespace of its own, the init took the rest with it.
+		if m.Owned() && !st.OwnPidNS {
 			killCgroup(m)
 		}
 		if err := m.Destroy(); err != nil {
 			return fmt.Errorf("remove cgroup: %w", err)
 		}
 	}
-	mnt := st.HostRootMount
-	if mnt == 0 && st.Creating && st.HostRootMountBefore != 0 {
-		// A create killed before it recorded the mount: the one on the
-		// root now is the init's if it is not the one that was there.
-		if id, err := rootfs.MountID(st.Rootfs); err == nil && id != st.HostRootMountBefore {
-			mnt = id
-		}
-	}
-	if mnt != 0 {
-		if err := rootfs.DetachHostRoot(st.Rootfs, mnt); err != nil {
+	if st.HostRootMount != 0 {
+		if err := rootfs.DetachHostRoot(st.Rootfs, st.HostRootMount); err != nil {
 			logrus.Warnf("%s: %v", st.ID, err)
 		}
 	}

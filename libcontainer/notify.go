@@ -31,10 +31,10 @@ const (
 // runtime's: 0755, and read-only in the container (which only needs to
 // connect to the socket), so nothing in the container can fill it or put a
 // symlink where start will bind the socket.
-func setupNotify(e *state.Entry, s *specs.Spec) error {
+func setupNotify(e *state.Entry, s *specs.Spec) (mountIndex int, err error) {
 	d, err := e.Mkdir(notifyDir, 0o755)
 	if err != nil {
-		return fmt.Errorf("NOTIFY_SOCKET: %w", err)
+		return -1, fmt.Errorf("NOTIFY_SOCKET: %w", err)
 	}
 	d.Close()
 	s.Mounts = append(s.Mounts, specs.Mount{
@@ -42,7 +42,7 @@ func setupNotify(e *state.Entry, s *specs.Spec) error {
 		Options: []string{"bind", "ro", "nosuid", "noexec", "nodev"},
 	})
 	s.Process.Env = append(s.Process.Env, "NOTIFY_SOCKET="+filepath.Join(notifyDirInContainer, notifySock))
-	return nil
+	return len(s.Mounts) - 1, nil
 }
 
 // listenNotify binds the container's notify socket; call before the

@@ -126,7 +126,14 @@ func mkdirFromRoot(root, rel string, cpuset, v2 bool) ([]string, error) {
 			}
 		case errors.Is(err, os.ErrExist) && !leaf:
 			// An existing parent (e.g. /hutch shared by containers) is
-			// used as is and never written to.
+			// used as is and never written to. One that holds processes
+			// is a container's (or a process's) own cgroup: nested in it,
+			// this container's processes would be that one's too (its kill
+			// --all, pause and delete reach the whole subtree).
+			if procs, err := readFile(next, "cgroup.procs"); err == nil && procs != "" {
+				undo()
+				return nil, fmt.Errorf("linux.cgroupsPath: %s holds processes (it is another container's or a process's cgroup); a container's cgroup cannot be nested in it", next)
+			}
 		case errors.Is(err, os.ErrExist):
 			undo()
 			return nil, fmt.Errorf("linux.cgroupsPath: %s already exists; hutch only uses cgroups it creates (remove it or choose another path)", next)

@@ -34,9 +34,8 @@ type Config struct {
 	// PreserveFds extra fds from 3 on stay open in the container process.
 	PreserveFds int `json:"preserve_fds,omitempty"`
 	FifoFd      int `json:"fifo_fd"`
-	// JoinedMountNS: the mount namespace was joined by path. If the bundle's
-	// rootfs is not visible in it, it is another container's: the container
-	// shares that filesystem view and no rootfs is set up.
+	// JoinedMountNS: the mount namespace was joined by path: the container
+	// shares that filesystem view as it is, and no rootfs is set up.
 	JoinedMountNS bool `json:"joined_mountns,omitempty"`
 	// HostMountNS: the config lists no mount namespace, so the container
 	// shares the caller's: the root is a bind made there, entered with
@@ -57,8 +56,9 @@ type Config struct {
 	// SeccompFd is a connection to linux.seccomp.listenerPath, for a
 	// filter with SCMP_ACT_NOTIFY, and SeccompState what is sent with the fd.
 	SeccompFd int `json:"seccomp_fd,omitempty"`
-	// IdmapFds: index in Spec.Mounts -> fd of the detached idmapped tree.
-	IdmapFds     map[int]int                  `json:"idmap_fds,omitempty"`
+	// TreeFds: index in Spec.Mounts -> fd of the bind's detached tree
+	// (rootfs.Options.TreeFds).
+	TreeFds     map[int]int                  `json:"tree_fds,omitempty"`
 	SeccompState *specs.ContainerProcessState `json:"seccomp_state,omitempty"`
 	// Timings: report the init's phases (Ready payload; a Timings
 	// message before execve for exec).

@@ -27,7 +27,7 @@ func TestWireCarriesWhatTheInitUses(t *testing.T) {
 	s.Linux.RootfsPropagation = "rslave"
 	s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
 	s.Mounts[0].UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
-	data, err := json.Marshal(&Config{ID: "x", Spec: s, FifoFd: 4, IdmapFds: map[int]int{1: 7}})
+	data, err := json.Marshal(&Config{ID: "x", Spec: s, FifoFd: 4, TreeFds: map[int]int{1: 7}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestWireCarriesWhatTheInitUses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ID != "x" || c.FifoFd != 4 || c.IdmapFds[1] != 7 {
+	if c.ID != "x" || c.FifoFd != 4 || c.TreeFds[1] != 7 {
 		t.Fatalf("config fields lost: %+v", c)
 	}
 	g, w := c.Spec, s

@@ -85,15 +85,12 @@ func run(sock *os.File) error {
 	}
 	opts := rootfs.Options{
 		Rootfs: c.Rootfs, NoPivot: c.NoPivot, InUserNS: c.InUserNS,
-		NewNetNS: c.NewNetNS, NewCgroupNS: c.NewCgroupNS, IdmapFds: c.IdmapFds,
+		NewNetNS: c.NewNetNS, NewCgroupNS: c.NewCgroupNS, TreeFds: c.TreeFds,
 		HostMountNS: c.HostMountNS,
 	}
-	setupRootfs := true
-	if c.JoinedMountNS {
-		if fi, err := os.Stat(c.Rootfs); err != nil || !fi.IsDir() {
-			setupRootfs = false
-		}
-	}
+	// A joined mount namespace is used as it is: its root, mounts and
+	// propagation are another's, never set up again from here.
+	setupRootfs := !c.JoinedMountNS
 	if setupRootfs {
 		if err := rootfs.Mount(s, opts); err != nil {
 			return err

@@ -568,7 +568,15 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
   free(boot);
 
   // Open every path first: after setns(mnt) the paths may resolve elsewhere.
+  // "@N" is a namespace the parent opened and passed as fd N (and checked).
   for (int i = 0; i < njoin; i++) {
+    if (joins[i].path[0] == '@') {
+      char *end;
+      long n = strtol(joins[i].path + 1, &end, 10);
+      if (*end || n < 3 || n > 1 << 20) bail("nsenter: malformed join fd %s", joins[i].path);
+      joins[i].fd = (int)n;
+      continue;
+    }
     joins[i].fd = open(joins[i].path, O_RDONLY | O_CLOEXEC);
     if (joins[i].fd < 0) bail("join %s namespace: open %s", joins[i].name, joins[i].path);
   }

@@ -96,7 +96,7 @@ func (e *entry) mount() error {
 	}
 	if isBind(m.Type, opts) {
 		opts.flags |= unix.MS_BIND
-		if fd, ok := e.o.IdmapFds[e.i]; ok {
+		if fd, ok := e.o.TreeFds[e.i]; ok {
 			return e.attachTree(fd, m.Source, m.Destination, opts)
 		}
 		return e.bind(m.Source, m.Destination, opts)
@@ -263,7 +263,7 @@ func (e *entry) attachTree(fd int, source, dest string, opts mountOpts) error {
 	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return e.err("idmapped tree of "+source, err)
+		return e.err("prepared tree of "+source, err)
 	}
 	target, err := e.bindTarget(source, dest, st.Mode)
 	if err != nil {
@@ -272,7 +272,7 @@ func (e *entry) attachTree(fd int, source, dest string, opts mountOpts) error {
 	err = unix.MoveMount(fd, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
 	target.Close()
 	if err != nil {
-		return e.err("move_mount idmapped "+source, err)
+		return e.err("move_mount prepared tree of "+source, err)
 	}
 	return e.afterBind(dest, opts)
 }

@@ -145,7 +145,7 @@ func parseMountOptions(opts []string) (mountOpts, error) {
 		}
 		switch {
 		case o == "idmap" || o == "ridmap":
-			// Done by the parent before the init starts (IdmapFds).
+			// Done by the parent before the init starts (TreeFds).
 		case o == "tmpcopyup":
 			m.tmpcopyup = true
 		case o == "":

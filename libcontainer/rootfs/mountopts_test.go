@@ -67,7 +67,7 @@ func TestParseRecursiveOptions(t *testing.T) {
 	}
 }
 
-// idmap/ridmap are done by the parent (IdmapFds): never passed as fs data.
+// idmap/ridmap are done by the parent (TreeFds): never passed as fs data.
 func TestParseMountOptionsIdmap(t *testing.T) {
 	for _, o := range []string{"idmap", "ridmap"} {
 		m, err := parseMountOptions([]string{"bind", o})

@@ -14,8 +14,10 @@ type Options struct {
 	// mounts are made in the caller's namespace, never touching its "/",
 	// and the root is entered with chroot.
 	HostMountNS bool
-	// IdmapFds maps the index of an idmapped bind mount in spec.Mounts to
-	// the fd of its detached, already idmapped tree (made by the parent in
-	// the host's namespaces, where the privilege for it is).
-	IdmapFds map[int]int
+	// TreeFds maps the index of a bind mount in spec.Mounts to the fd of
+	// its source as a detached tree the parent made in the host's
+	// namespaces, where the privilege for it is (an idmapped bind), or
+	// where the source can be reached (the notify directory, in a state
+	// directory only its owner may enter).
+	TreeFds map[int]int
 }

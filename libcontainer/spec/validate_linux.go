@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,8 @@ var knownNamespaces = map[specs.LinuxNamespaceType]bool{
 	specs.CgroupNamespace: true, specs.TimeNamespace: true,
 }
 
+// validateNamespaces checks types; a path is opened and checked by the code
+// that joins it (libcontainer's openJoinedNamespaces).
 func validateNamespaces(errs *errList, nss []specs.LinuxNamespace) {
 	seen := make(map[specs.LinuxNamespaceType]int, len(nss))
 	for i, ns := range nss {
@@ -59,16 +62,6 @@ func validateNamespaces(errs *errList, nss []specs.LinuxNamespace) {
 			errs.add("linux.namespaces[%d].type: %q is already listed at linux.namespaces[%d]", i, ns.Type, j)
 		} else {
 			seen[ns.Type] = i
-		}
-		if ns.Path == "" {
-			continue
-		}
-		if !isAbs(ns.Path) {
-			errs.add("linux.namespaces[%d].path: must be an absolute path, got %q", i, ns.Path)
-			continue
-		}
-		if _, err := os.Stat(ns.Path); err != nil {
-			errs.add("linux.namespaces[%d].path: %s: %w", i, ns.Path, unwrapPathError(err))
 		}
 	}
 }
@@ -114,11 +107,12 @@ func validateIDMap(errs *errList, field string, m []specs.LinuxIDMapping) {
 			errs.add("%s[%d].size: must be greater than 0", field, i)
 			continue
 		}
-		if uint64(r.ContainerID)+uint64(r.Size) > 1<<32 {
-			errs.add("%s[%d]: containerID %d + size %d exceeds the 32-bit id space", field, i, r.ContainerID, r.Size)
+		// The last id, 4294967295, is (uid_t)-1: no range may hold it.
+		if uint64(r.ContainerID)+uint64(r.Size) >= 1<<32 {
+			errs.add("%s[%d]: containerID %d + size %d exceeds the 32-bit id space (4294967295 is not an id)", field, i, r.ContainerID, r.Size)
 		}
-		if uint64(r.HostID)+uint64(r.Size) > 1<<32 {
-			errs.add("%s[%d]: hostID %d + size %d exceeds the 32-bit id space", field, i, r.HostID, r.Size)
+		if uint64(r.HostID)+uint64(r.Size) >= 1<<32 {
+			errs.add("%s[%d]: hostID %d + size %d exceeds the 32-bit id space (4294967295 is not an id)", field, i, r.HostID, r.Size)
 		}
 		for j := 0; j < i; j++ {
 			o := m[j]
@@ -190,6 +184,13 @@ func validateDevices(errs *errList, devs []specs.LinuxDevice) {
 		case "p":
 		default:
 			errs.add("linux.devices[%d].type: unknown device type %q (want c, b, u or p)", i, d.Type)
+		}
+		// (uid_t)-1 would be "leave unchanged" to fchown.
+		if d.UID != nil && *d.UID == math.MaxUint32 {
+			errs.add("linux.devices[%d].uid: %d is not a valid id", i, *d.UID)
+		}
+		if d.GID != nil && *d.GID == math.MaxUint32 {
+			errs.add("linux.devices[%d].gid: %d is not a valid id", i, *d.GID)
 		}
 		if d.FileMode != nil {
 			// Engines copy a host device's whole st_mode (podman --device

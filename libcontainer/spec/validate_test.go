@@ -158,10 +158,8 @@ func TestValidateNamespaces(t *testing.T) {
 		{"duplicate", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.PIDNamespace})
 		}, `linux.namespaces[6].type: "pid" is already listed at linux.namespaces[0]`},
-		{"relative path", func(s *specs.Spec) { s.Linux.Namespaces[1].Path = "ns/net" },
-			`linux.namespaces[1].path: must be an absolute path, got "ns/net"`},
-		{"missing path", func(s *specs.Spec) { s.Linux.Namespaces[1].Path = "/nonexistent/ns/net" },
-			"linux.namespaces[1].path: /nonexistent/ns/net: no such file or directory"},
+		// The paths themselves are checked where they are opened
+		// (libcontainer.openJoinedNamespaces, TestOpenJoinedNamespaces).
 		{"existing path", func(s *specs.Spec) { s.Linux.Namespaces[1].Path = "/proc/self/ns/net" }, ""},
 		{"time namespace", func(s *specs.Spec) { setNS(s, specs.TimeNamespace, "") }, ""},
 		{"time offsets", func(s *specs.Spec) {
@@ -219,6 +217,10 @@ func TestValidateIDMappings(t *testing.T) {
 			userNS(s)
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{m(0xFFFFFFF0, 1000, 0x20)}
 		}, "linux.uidMappings[0]: containerID"},
+		{"holds (uid_t)-1", func(s *specs.Spec) {
+			userNS(s)
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{m(0, 0xFFFFFFFF, 1)}
+		}, "linux.uidMappings[0]: hostID 4294967295 + size 1 exceeds the 32-bit id space (4294967295 is not an id)"},
 		{"too many", func(s *specs.Spec) {
 			userNS(s)
 			s.Linux.UIDMappings = nil
@@ -290,6 +292,10 @@ func TestValidateDevicesAndPaths(t *testing.T) {
 			`linux.devices[0].fileMode: 060666 has file type bits 060000 that do not match type "c"`},
 		{"setuid bit", dev(specs.LinuxDevice{Path: "/dev/x", Type: "c", Major: 1, FileMode: ptr(os.FileMode(0o4666))}),
 			"linux.devices[0].fileMode: 04666 has bits outside 0777"},
+		{"uid (uid_t)-1", dev(specs.LinuxDevice{Path: "/dev/x", Type: "c", Major: 1, UID: ptr(uint32(0xFFFFFFFF))}),
+			"linux.devices[0].uid: 4294967295 is not a valid id"},
+		{"gid (gid_t)-1", dev(specs.LinuxDevice{Path: "/dev/x", Type: "c", Major: 1, GID: ptr(uint32(0xFFFFFFFF))}),
+			"linux.devices[0].gid: 4294967295 is not a valid id"},
 		{"duplicate", func(s *specs.Spec) {
 			d := specs.LinuxDevice{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}
 			s.Linux.Devices = []specs.LinuxDevice{d, d}

@@ -71,13 +71,10 @@ type State struct {
 	OwnPidNS bool `json:"own_pid_ns,omitempty"`
 
 	// Creating: create has not finished. create saves the record as it
-	// makes things (the cgroup, the init), so that whatever a create
-	// killed half-way made is found by delete: Pid (with StartTime) is
-	// then the init if it got that far, and HostRootMountBefore the mount
-	// id that was on Rootfs before the init mounted on it in the caller's
-	// namespace.
-	Creating            bool   `json:"creating,omitempty"`
-	HostRootMountBefore uint64 `json:"host_root_mount_before,omitempty"`
+	// makes things (the cgroup, the init and, without a mount namespace,
+	// the init's root mount), so that whatever a create killed half-way
+	// made is found by delete.
+	Creating bool `json:"creating,omitempty"`
 }
 
 // Store is the state root (--root), e.g. /run/hutch. Everything under it is
@@ -187,7 +184,9 @@ func (s Store) Reserve(id string) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Mkdirat(root, id, 0o711); err != nil {
+	// Its owner's alone: the exec fifo must be writable by the container's
+	// process, which may be any uid, so nobody else may reach it.
+	if err := unix.Mkdirat(root, id, 0o700); err != nil {
 		unix.Close(root)
 		if err == unix.EEXIST {
 			return nil, fmt.Errorf("container with id %q already exists", id)
@@ -338,6 +337,16 @@ func (e *Entry) Mkfifo(name string, mode uint32) (*os.File, error) {
 	if err := unix.Fchmodat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), mode, 0); err != nil {
 		unix.Close(fd)
 		return nil, &os.PathError{Op: "chmod", Path: filepath.Join(e.dir, name), Err: err}
+	}
+	return os.NewFile(uintptr(fd), filepath.Join(e.dir, name)), nil
+}
+
+// OpenTree returns a detached clone of the mount at name (a directory of
+// the state directory), to be attached elsewhere by its descriptor.
+func (e *Entry) OpenTree(name string) (*os.File, error) {
+	fd, err := unix.OpenTree(e.fd, name, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_SYMLINK_NOFOLLOW)
+	if err != nil {
+		return nil, &os.PathError{Op: "open_tree", Path: filepath.Join(e.dir, name), Err: err}
 	}
 	return os.NewFile(uintptr(fd), filepath.Join(e.dir, name)), nil
 }

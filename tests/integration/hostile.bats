@@ -13,6 +13,7 @@ setup() {
 
 teardown() {
 	touch "$TESTDIR/hook.go" # releases a waiting hook, whatever the test's outcome
+	[ -n "${lpid:-}" ] && kill "$lpid" 2>/dev/null # a notify listener left waiting
 	[ -n "${VICTIM_PID:-}" ] && kill -9 "$VICTIM_PID" 2>/dev/null
 	[ -n "${HOOK_PIDS:-}" ] && kill -9 $HOOK_PIDS 2>/dev/null
 	if [ -n "${VICTIM_CG:-}" ]; then
@@ -300,4 +301,108 @@ bounded() { prlimit --as=$((2 << 30)) timeout -k 2 20 "$HUTCH" --root "$ROOT" "$
 	run bounded update --resources /dev/zero ct
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"--resources: /dev/zero: larger than 16 MiB"* ]]
+}
+
+@test "a namespace path is opened once, by the parent, and must be a namespace file of its type" {
+	mkfifo "$TESTDIR/fifo"
+	local p
+	for p in "$TESTDIR/fifo" "$BUNDLE/config.json" "/proc/$$/ns/uts" "/proc/$$/ns/net
+join net /proc/1/ns/net"; do
+		update_config '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' --arg p "$p"
+		status=0
+		output=$(bounded create --bundle "$BUNDLE" ct </dev/null 2>&1) || status=$?
+		echo "$p: $status: $output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"linux.namespaces["*"].path: "* ]]
+		assert_no_leftovers ct
+		assert_root_empty
+	done
+	[[ "$output" == *"contains a control character"* ]]
+}
+
+@test "--preserve-fds hands on only fds the caller passed" {
+	run hutch run -d --preserve-fds 2 --bundle "$BUNDLE" ct 3</dev/null 4>&-
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--preserve-fds 2: fd 4 is not open in hutch's caller"* ]]
+	run hutch run -d --preserve-fds -1 --bundle "$BUNDLE" ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--preserve-fds: -1 is negative"* ]]
+	assert_no_leftovers ct
+	assert_root_empty
+	hutch_start_bg ct
+	run hutch exec --preserve-fds 1 ct /bin/true 3>&-
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--preserve-fds 1: fd 3 is not open in hutch's caller"* ]]
+}
+
+@test "a mount namespace joined by path is used as it is, never set up again" {
+	set_args /bin/sleep 1000
+	hutch_start_bg a
+	apid=$(ct_pid a)
+	setup_bundle "$TESTDIR/bundle-j"
+	update_config '.linux.namespaces = [
+			{type: "mount", path: ("/proc/" + $p + "/ns/mnt")},
+			{type: "pid", path: ("/proc/" + $p + "/ns/pid")}]
+		| .root.path = "/usr/bin" | del(.hostname)' --arg p "$apid"
+	try_create j
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"mounts: a container that joins a mount namespace by path uses it as it is"* ]]
+	update_config '.mounts = [] | del(.linux.maskedPaths, .linux.readonlyPaths)'
+	set_args /bin/ls /bin/busybox
+	run hutch run --bundle "$BUNDLE" j
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = /bin/busybox ]
+	# a's root and mounts are what they were.
+	[ -x "/proc/$apid/root/bin/busybox" ]
+	[ "$(readlink "/proc/$apid/root")" = / ]
+	pid_alive "$apid"
+}
+
+@test "a cgroupsPath under a running container's cgroup is refused" {
+	update_config '.linux.cgroupsPath = $p' --arg p "/hutch-nest-$MARK"
+	hutch_start_bg a
+	update_config '.linux.cgroupsPath = $p' --arg p "/hutch-nest-$MARK/b"
+	try_create b
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"hutch-nest-$MARK holds processes"* ]]
+	[ ! -e "/sys/fs/cgroup/pids/hutch-nest-$MARK/b" ]
+	[ "$(ct_status a)" = running ]
+	hutch delete --force a
+	[ ! -e "/sys/fs/cgroup/pids/hutch-nest-$MARK" ]
+}
+
+@test "the exec fifo is out of other users' reach: start cannot be held up" {
+	hutch_create ct
+	run setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "exec 3>'$ROOT/ct/exec.fifo'"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	timeout 10 "$HUTCH" --root "$ROOT" start ct
+	[ "$(ct_status ct)" = running ]
+}
+
+@test "NOTIFY_SOCKET with a user namespace: the directory reaches the container by its handle" {
+	SDNOTIFY=$REPO/tests/.cache/sdnotify
+	[ -x "$SDNOTIFY" ] || fail "no $SDNOTIFY (make testtools)"
+	cp "$SDNOTIFY" "$ROOTFS/bin/sdnotify"
+	chown -R 100000:100000 "$ROOTFS"
+	update_config '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	"$SDNOTIFY" listen "$TESTDIR/host.sock" "$TESTDIR/listening" >"$TESTDIR/notified" &
+	lpid=$!
+	for _ in $(seq 50); do [ -e "$TESTDIR/listening" ] && break; sleep 0.1; done
+	set_args /bin/sh -c 'sdnotify send READY=1 && exec sleep 1000'
+	NOTIFY_SOCKET=$TESTDIR/host.sock hutch create --bundle "$BUNDLE" ct </dev/null >/dev/null 2>"$TESTDIR/err" || { cat "$TESTDIR/err"; false; }
+	[ "$(stat -c %a "$ROOT/ct")" = 700 ]
+	NOTIFY_SOCKET=$TESTDIR/host.sock timeout 20 "$HUTCH" --root "$ROOT" start ct
+	wait "$lpid"
+	[ "$(head -1 "$TESTDIR/notified")" = READY=1 ]
+}
+
+@test "linux.devices uid or gid 4294967295 is refused" {
+	update_config '.linux.devices = [{path: "/dev/hx", type: "c", major: 1, minor: 3, uid: 4294967295}]'
+	try_create ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.devices[0].uid: 4294967295 is not a valid id"* ]]
+	assert_root_empty
 }

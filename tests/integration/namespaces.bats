@@ -150,7 +150,7 @@ userns_config() {
 			{type: "user", path: ("/proc/" + $p + "/ns/user")},
 			{type: "mount", path: ("/proc/" + $p + "/ns/mnt")},
 			{type: "pid", path: ("/proc/" + $p + "/ns/pid")}]
-		| del(.linux.uidMappings, .linux.gidMappings, .hostname)
+		| del(.linux.uidMappings, .linux.gidMappings, .hostname, .linux.maskedPaths, .linux.readonlyPaths)
 		| .mounts = []' --arg p "$apid"
 	set_args /bin/sh -c 'cat /shared/file; id -u; readlink /proc/self/ns/user'
 	run hutch run --bundle "$BUNDLE" b
