@@ -47,9 +47,9 @@ type CreateOpts struct {
 	// Console, instead of ConsoleSocket: a connected socket that receives
 	// the pty master (hutch run in the foreground, console.Foreground),
 	// and ConsoleSize the size for a process without consoleSize.
-	Console     *os.File
-	ConsoleSize *specs.Box
-	NoPivot     bool
+	Console       *os.File
+	ConsoleSize   *specs.Box
+	NoPivot       bool
 	PreserveFds   int
 	SystemdCgroup bool // --systemd-cgroup
 	// NotifySocket is the caller's NOTIFY_SOCKET, proxied for the container.
@@ -255,18 +255,18 @@ type initLauncher struct {
 	fifoFd    int
 	consoleFd int
 	seccompFd int
-	treeFds  map[int]int // mount index -> fd of its prepared tree in the init
+	treeFds   map[int]int // mount index -> fd of its prepared tree in the init
 	// notifyMount is the index of the notify directory's mount, or -1.
 	notifyMount int
-	initPid   int
-	cgroup    cgroups.Manager
-	cgroupAnn map[string]string // rootless: requested/applied limits
-	joined    []joinedNS        // namespaces to join, opened (see openJoinedNamespaces)
+	initPid     int
+	cgroup      cgroups.Manager
+	cgroupAnn   map[string]string // rootless: requested/applied limits
+	joined      []joinedNS        // namespaces to join, opened (see openJoinedNamespaces)
 	// hostMount: no mount namespace of its own, so the init mounts the root
 	// in ours; hostMountBefore is the mount id on it before that.
 	hostMount       bool
 	hostMountBefore uint64
-	netdevs   *netdev.Moved
+	netdevs         *netdev.Moved
 	// st is the record, saved as things are made (see Create).
 	st *state.State
 	t  *timing.Phases

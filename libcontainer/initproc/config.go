@@ -58,7 +58,7 @@ type Config struct {
 	SeccompFd int `json:"seccomp_fd,omitempty"`
 	// TreeFds: index in Spec.Mounts -> fd of the bind's detached tree
 	// (rootfs.Options.TreeFds).
-	TreeFds     map[int]int                  `json:"tree_fds,omitempty"`
+	TreeFds      map[int]int                  `json:"tree_fds,omitempty"`
 	SeccompState *specs.ContainerProcessState `json:"seccomp_state,omitempty"`
 	// Timings: report the init's phases (Ready payload; a Timings
 	// message before execve for exec).
