@@ -183,16 +183,6 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 			return errors.New("linux.namespaces: without a mount namespace, the root filesystem is mounted in the caller's mount namespace, which takes root: add a mount namespace")
 		}
 	}
-	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
-		// The namespace is another's: its root and mounts are used as they
-		// are (setting them up would change them for everyone in it).
-		if len(s.Mounts) > 0 {
-			return errors.New("mounts: a container that joins a mount namespace by path uses it as it is; mounts cannot be added to it (leave mounts empty)")
-		}
-		if s.Root != nil && s.Root.Readonly || len(s.Linux.MaskedPaths) > 0 || len(s.Linux.ReadonlyPaths) > 0 {
-			logrus.Warn("linux.namespaces: the mount namespace is joined by path and used as it is: root.readonly, linux.maskedPaths and linux.readonlyPaths are not applied to it")
-		}
-	}
 	if err := capabilities.Validate(s.Process.Capabilities); err != nil {
 		return err
 	}

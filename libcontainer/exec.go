@@ -149,11 +149,16 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	var profile *specs.LinuxSeccomp
 	var cs struct {
 		Linux *struct {
-			Seccomp *specs.LinuxSeccomp `json:"seccomp"`
+			Seccomp    *specs.LinuxSeccomp    `json:"seccomp"`
+			Namespaces []specs.LinuxNamespace `json:"namespaces"`
 		} `json:"linux"`
 	}
+	joinedMount := false
 	if err := c.SpecPart(&cs); err == nil && cs.Linux != nil {
 		profile = cs.Linux.Seccomp
+		for _, n := range cs.Linux.Namespaces {
+			joinedMount = joinedMount || n.Type == specs.MountNamespace && n.Path != ""
+		}
 	}
 	var extra []*os.File
 	consoleFd, seccompFd := 0, 0
@@ -178,8 +183,10 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		seccompFd = 3 + o.PreserveFds + len(extra)
 	}
 	rootFd := 0
-	if c.State.HostRootMount != 0 {
-		// No mount namespace to join: the container's root is its init's.
+	if c.State.HostRootMount != 0 || joinedMount {
+		// The mount namespace is not the container's own (the caller's, or
+		// one joined by path, where the init chrooted): its root is the
+		// init's, not the namespace's.
 		root, err := os.OpenFile(fmt.Sprintf("/proc/%d/root", c.State.Pid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return 0, fmt.Errorf("container init %d: %w", c.State.Pid, err)

@@ -34,12 +34,13 @@ type Config struct {
 	// PreserveFds extra fds from 3 on stay open in the container process.
 	PreserveFds int `json:"preserve_fds,omitempty"`
 	FifoFd      int `json:"fifo_fd"`
-	// JoinedMountNS: the mount namespace was joined by path: the container
-	// shares that filesystem view as it is, and no rootfs is set up.
+	// JoinedMountNS: the mount namespace was joined by path: another's. The
+	// root is set up in it as in the caller's (HostMountNS) when root.path
+	// exists there, else the namespace is used as it is.
 	JoinedMountNS bool `json:"joined_mountns,omitempty"`
 	// HostMountNS: the config lists no mount namespace, so the container
 	// shares the caller's: the root is a bind made there, entered with
-	// chroot (rootfs.Options.HostMountNS).
+	// chroot (rootfs.Options.SharedMountNS).
 	HostMountNS bool `json:"host_mountns,omitempty"`
 	// RootFd (exec): a handle of the container init's /proc/PID/root, for a
 	// container that shares the caller's mount namespace: joining its

@@ -83,14 +83,32 @@ func run(sock *os.File) error {
 	if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("setsid: %w", err)
 	}
+	if c.NewNetNS {
+		// A new network namespace starts with lo down: 127.0.0.1 would
+		// be unreachable (podman --network none), as runc and crun do not
+		// leave it.
+		if err := loopbackUp(); err != nil {
+			return fmt.Errorf("linux.namespaces (network): bring lo up: %w", err)
+		}
+	}
 	opts := rootfs.Options{
 		Rootfs: c.Rootfs, NoPivot: c.NoPivot, InUserNS: c.InUserNS,
 		NewNetNS: c.NewNetNS, NewCgroupNS: c.NewCgroupNS, TreeFds: c.TreeFds,
-		HostMountNS: c.HostMountNS,
+		SharedMountNS: c.HostMountNS || c.JoinedMountNS,
 	}
-	// A joined mount namespace is used as it is: its root, mounts and
-	// propagation are another's, never set up again from here.
-	setupRootfs := !c.JoinedMountNS
+	setupRootfs := true
+	if c.JoinedMountNS {
+		// Another's namespace: where root.path exists in it, the container
+		// gets its mounts there under a bind of its root and a chroot,
+		// never a change of the namespace's own root or propagation. Where
+		// it does not, the namespace is used as it is.
+		if fi, err := os.Stat(c.Rootfs); err != nil || !fi.IsDir() {
+			if len(s.Mounts) > 0 || s.Root.Readonly || len(s.Linux.MaskedPaths) > 0 || len(s.Linux.ReadonlyPaths) > 0 {
+				return fmt.Errorf("root.path: %s is not a directory in the mount namespace joined by path: mounts, root.readonly, linux.maskedPaths and linux.readonlyPaths cannot be applied (leave them empty to use that namespace as it is)", c.Rootfs)
+			}
+			setupRootfs = false
+		}
+	}
 	if setupRootfs {
 		if err := rootfs.Mount(s, opts); err != nil {
 			return err
@@ -548,4 +566,22 @@ func executable(p string) error {
 		return os.ErrPermission
 	}
 	return nil
+}
+
+// loopbackUp sets IFF_UP on lo in the current network namespace.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
 }

@@ -30,9 +30,9 @@ func Mount(s *specs.Spec, o Options) error {
 	if err != nil {
 		return err
 	}
-	// In the caller's own mount namespace (HostMountNS), its "/" and the
-	// mount holding the rootfs are the host's: left exactly as they are.
-	if !o.HostMountNS {
+	// In a shared mount namespace, its "/" and the mount holding the
+	// rootfs are the host's or another container's: left as they are.
+	if !o.SharedMountNS {
 		// Nothing we mount from here on may propagate back to the host. An
 		// unbindable "/" would refuse the bind of the rootfs below, so it is
 		// private until Finalize applies the requested mode after pivot_root.

@@ -10,10 +10,11 @@ type Options struct {
 	InUserNS    bool   // in a user namespace: mknod is impossible, bind-mount host device nodes instead
 	NewNetNS    bool   // own network namespace (sysfs can be mounted); if false and InUserNS, rbind /sys instead
 	NewCgroupNS bool   // own cgroup namespace
-	// HostMountNS: no mount namespace of its own (see hostns.go): the
-	// mounts are made in the caller's namespace, never touching its "/",
-	// and the root is entered with chroot.
-	HostMountNS bool
+	// SharedMountNS: the mount namespace is not the container's own: the
+	// caller's (no mount namespace in the config) or one joined by path,
+	// which is another's. The mounts are made in it without touching its
+	// "/", and the root is entered with chroot (see hostns.go).
+	SharedMountNS bool
 	// TreeFds maps the index of a bind mount in spec.Mounts to the fd of
 	// its source as a detached tree the parent made in the host's
 	// namespaces, where the privilege for it is (an idmapped bind), or

@@ -7,10 +7,11 @@ import (
 )
 
 // PivotRoot makes o.Rootfs the root of the mount namespace and detaches
-// the old root, leaving the cwd at "/". Without a mount namespace of the
-// container's own, it makes o.Rootfs the root of this process only.
+// the old root, leaving the cwd at "/". In a mount namespace that is not
+// the container's own, it makes o.Rootfs the root of this process only:
+// pivot_root would move the root of every process in the namespace.
 func PivotRoot(o Options) error {
-	if o.HostMountNS {
+	if o.SharedMountNS {
 		return chrootRoot(o)
 	}
 	if o.NoPivot {

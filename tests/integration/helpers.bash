@@ -279,5 +279,18 @@ fail() {
 	return 1
 }
 
+# notify_listener: the sd_notify stand-in copied into the rootfs and
+# listening on $TESTDIR/host.sock (pid NOTIFY_LISTENER); what it receives
+# goes to $TESTDIR/notified.
+notify_listener() {
+	local sdnotify=$REPO/tests/.cache/sdnotify
+	[ -x "$sdnotify" ] || fail "no $sdnotify (make testtools)"
+	cp "$sdnotify" "$ROOTFS/bin/sdnotify"
+	"$sdnotify" listen "$TESTDIR/host.sock" "$TESTDIR/listening" >"$TESTDIR/notified" &
+	NOTIFY_LISTENER=$!
+	for _ in $(seq 50); do [ -e "$TESTDIR/listening" ] && return 0; sleep 0.1; done
+	fail "the notify listener did not start"
+}
+
 # ns_inode PID TYPE: the namespace identity seen from the host.
 ns_inode() { readlink "/proc/$1/ns/$2"; }

@@ -13,7 +13,7 @@ setup() {
 
 teardown() {
 	touch "$TESTDIR/hook.go" # releases a waiting hook, whatever the test's outcome
-	[ -n "${lpid:-}" ] && kill "$lpid" 2>/dev/null # a notify listener left waiting
+	[ -n "${NOTIFY_LISTENER:-}" ] && kill "$NOTIFY_LISTENER" 2>/dev/null # left waiting
 	[ -n "${VICTIM_PID:-}" ] && kill -9 "$VICTIM_PID" 2>/dev/null
 	[ -n "${HOOK_PIDS:-}" ] && kill -9 $HOOK_PIDS 2>/dev/null
 	if [ -n "${VICTIM_CG:-}" ]; then
@@ -21,6 +21,24 @@ teardown() {
 		rmdir "$VICTIM_CG" 2>/dev/null || true
 	fi
 	hutch_teardown
+}
+
+# create_in_hook: `create ct` in the background (CREATE_PID), held in a
+# createRuntime hook until $TESTDIR/hook.go exists; returns once the hook
+# runs (its pid in $TESTDIR/hook.pids).
+create_in_hook() {
+	cat >"$TESTDIR/hook.sh" <<-EOF
+		#!/bin/sh
+		echo \$\$ >>"$TESTDIR/hook.pids"
+		touch "$TESTDIR/hook.ran"
+		while [ ! -e "$TESTDIR/hook.go" ]; do sleep 0.05; done
+	EOF
+	chmod +x "$TESTDIR/hook.sh"
+	update_config '.hooks = {"createRuntime": [{"path": $h}]}' --arg h "$TESTDIR/hook.sh"
+	"$HUTCH" --root "$ROOT" create --bundle "$BUNDLE" ct </dev/null >/dev/null 2>&1 &
+	CREATE_PID=$!
+	echo ct >>"$TESTDIR/.ids"
+	for _ in $(seq 100); do [ -e "$TESTDIR/hook.ran" ] && break; sleep 0.05; done
 }
 
 # A memory bound for the commands that once read without one: a regression
@@ -212,19 +230,14 @@ bounded() { prlimit --as=$((2 << 30)) timeout -k 2 20 "$HUTCH" --root "$ROOT" "$
 }
 
 @test "NOTIFY_SOCKET: the notify directory is read-only in the container, the socket 0777" {
-	SDNOTIFY=$REPO/tests/.cache/sdnotify
-	[ -x "$SDNOTIFY" ] || fail "no $SDNOTIFY (make testtools)"
-	cp "$SDNOTIFY" "$ROOTFS/bin/sdnotify"
-	"$SDNOTIFY" listen "$TESTDIR/host.sock" "$TESTDIR/listening" >"$TESTDIR/notified" &
-	lpid=$!
-	for _ in $(seq 50); do [ -e "$TESTDIR/listening" ] && break; sleep 0.1; done
+	notify_listener
 	set_args /bin/sh -c 'ls -ld /run/notify /run/notify/notify.sock >/tmp/modes
 		touch /run/notify/x 2>/tmp/touch; echo $? >>/tmp/touch
 		ln -s / /run/notify/evil 2>>/tmp/touch; echo $? >>/tmp/touch
 		sdnotify send READY=1 && exec sleep 1000'
 	NOTIFY_SOCKET=$TESTDIR/host.sock hutch create --bundle "$BUNDLE" ct </dev/null >/dev/null 2>&1
 	NOTIFY_SOCKET=$TESTDIR/host.sock hutch start ct
-	wait "$lpid"
+	wait "$NOTIFY_LISTENER"
 	cat "$ROOTFS/tmp/modes" "$ROOTFS/tmp/touch"
 	grep -q '^drwxr-xr-x .* /run/notify$' "$ROOTFS/tmp/modes"
 	grep -q '^srwxrwxrwx .* /run/notify/notify.sock$' "$ROOTFS/tmp/modes"
@@ -235,22 +248,11 @@ bounded() { prlimit --as=$((2 << 30)) timeout -k 2 20 "$HUTCH" --root "$ROOT" "$
 }
 
 @test "a create killed while a createRuntime hook runs: delete --force removes every cgroup" {
-	cat >"$TESTDIR/hook.sh" <<-EOF
-		#!/bin/sh
-		echo \$\$ >>"$TESTDIR/hook.pids"
-		touch "$TESTDIR/hook.ran"
-		exec sleep 1000
-	EOF
-	chmod +x "$TESTDIR/hook.sh"
-	update_config '.hooks = {"createRuntime": [{"path": $h}]}' --arg h "$TESTDIR/hook.sh"
-	"$HUTCH" --root "$ROOT" create --bundle "$BUNDLE" ct </dev/null >/dev/null 2>&1 &
-	local cpid=$!
-	echo ct >>"$TESTDIR/.ids"
-	for _ in $(seq 100); do [ -e "$TESTDIR/hook.ran" ] && break; sleep 0.05; done
+	create_in_hook
 	[ -e "$TESTDIR/hook.ran" ]
 	[ -n "$(cgroup_dirs ct)" ]
-	kill -9 "$cpid"
-	wait "$cpid" || true
+	kill -9 "$CREATE_PID"
+	wait "$CREATE_PID" || true
 	HOOK_PIDS=$(cat "$TESTDIR/hook.pids")
 	# What the killed create left is a stopped container, not a running one.
 	[ "$(ct_status ct)" = stopped ]
@@ -262,22 +264,12 @@ bounded() { prlimit --as=$((2 << 30)) timeout -k 2 20 "$HUTCH" --root "$ROOT" "$
 }
 
 @test "a create in progress is listed as creating" {
-	cat >"$TESTDIR/hook.sh" <<-EOF
-		#!/bin/sh
-		touch "$TESTDIR/hook.ran"
-		while [ ! -e "$TESTDIR/hook.go" ]; do sleep 0.05; done
-	EOF
-	chmod +x "$TESTDIR/hook.sh"
-	update_config '.hooks = {"createRuntime": [{"path": $h}]}' --arg h "$TESTDIR/hook.sh"
-	"$HUTCH" --root "$ROOT" create --bundle "$BUNDLE" ct </dev/null >/dev/null 2>&1 &
-	local cpid=$!
-	echo ct >>"$TESTDIR/.ids"
-	for _ in $(seq 100); do [ -e "$TESTDIR/hook.ran" ] && break; sleep 0.05; done
+	create_in_hook
 	[ "$(ct_status ct)" = creating ]
-	run hutch start ct
-	[ "$status" -ne 0 ]
+	run hutch list
+	[[ "${lines[1]}" =~ ^ct\ +[0-9]+\ +creating\  ]]
 	touch "$TESTDIR/hook.go"
-	wait "$cpid"
+	wait "$CREATE_PID"
 	[ "$(ct_status ct)" = created ]
 }
 
@@ -335,7 +327,38 @@ join net /proc/1/ns/net"; do
 	[[ "$output" == *"--preserve-fds 1: fd 3 is not open in hutch's caller"* ]]
 }
 
-@test "a mount namespace joined by path is used as it is, never set up again" {
+# The spec places the container in the namespace and mounts its root and
+# mounts there (runtime-tools linux_ns_path); pivot_root would move the
+# root of every process of that namespace, so the init chroots instead.
+@test "a mount namespace joined by path gets the container's mounts, never a new root for the others in it" {
+	unshare --mount --propagation private sleep 1000 &
+	upid=$!
+	VICTIM_PID=$upid
+	for _ in $(seq 50); do
+		[ "$(ns_inode "$upid" mnt)" != "$(ns_inode $$ mnt)" ] && break
+		sleep 0.1
+	done
+	update_config '.linux.namespaces |= map(select(.type != "mount"))
+		| .linux.namespaces += [{type: "mount", path: ("/proc/" + $p + "/ns/mnt")}]' --arg p "$upid"
+	set_args /bin/sleep 1000
+	hutch_start_bg j
+	jpid=$(ct_pid j)
+	[ "$(ns_inode "$jpid" mnt)" = "$(ns_inode "$upid" mnt)" ]
+	run hutch exec j /bin/sh -c 'ls /bin/busybox; grep -c " /proc .* - proc " /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = /bin/busybox ]
+	[ "${lines[1]}" -ge 1 ]
+	# The other process of that namespace keeps the host's root.
+	[ "$(readlink "/proc/$upid/root")" = / ]
+	[ -e "/proc/$upid/root/etc/debian_version" ]
+	# Nothing reached the caller's namespace.
+	[ -z "$(mounts_under "$BUNDLE")" ]
+	hutch delete --force j
+	kill "$upid"
+
+	# A root.path that is not there in the joined namespace (another
+	# container's) cannot hold mounts: refused, naming the field.
+	setup_bundle "$TESTDIR/bundle-a"
 	set_args /bin/sleep 1000
 	hutch_start_bg a
 	apid=$(ct_pid a)
@@ -343,17 +366,12 @@ join net /proc/1/ns/net"; do
 	update_config '.linux.namespaces = [
 			{type: "mount", path: ("/proc/" + $p + "/ns/mnt")},
 			{type: "pid", path: ("/proc/" + $p + "/ns/pid")}]
-		| .root.path = "/usr/bin" | del(.hostname)' --arg p "$apid"
-	try_create j
+		| del(.hostname)' --arg p "$apid"
+	try_create j2
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"mounts: a container that joins a mount namespace by path uses it as it is"* ]]
-	update_config '.mounts = [] | del(.linux.maskedPaths, .linux.readonlyPaths)'
-	set_args /bin/ls /bin/busybox
-	run hutch run --bundle "$BUNDLE" j
-	[ "$status" -eq 0 ]
-	[ "${lines[-1]}" = /bin/busybox ]
-	# a's root and mounts are what they were.
-	[ -x "/proc/$apid/root/bin/busybox" ]
+	[[ "$output" == *"root.path: $ROOTFS is not a directory in the mount namespace joined by path"* ]]
+	[ ! -e "$ROOT/j2" ]
+	[ -z "$(cgroup_dirs j2)" ]
 	[ "$(readlink "/proc/$apid/root")" = / ]
 	pid_alive "$apid"
 }
@@ -381,21 +399,16 @@ join net /proc/1/ns/net"; do
 }
 
 @test "NOTIFY_SOCKET with a user namespace: the directory reaches the container by its handle" {
-	SDNOTIFY=$REPO/tests/.cache/sdnotify
-	[ -x "$SDNOTIFY" ] || fail "no $SDNOTIFY (make testtools)"
-	cp "$SDNOTIFY" "$ROOTFS/bin/sdnotify"
+	notify_listener
 	chown -R 100000:100000 "$ROOTFS"
 	update_config '.linux.namespaces += [{type: "user"}]
 		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
-	"$SDNOTIFY" listen "$TESTDIR/host.sock" "$TESTDIR/listening" >"$TESTDIR/notified" &
-	lpid=$!
-	for _ in $(seq 50); do [ -e "$TESTDIR/listening" ] && break; sleep 0.1; done
 	set_args /bin/sh -c 'sdnotify send READY=1 && exec sleep 1000'
 	NOTIFY_SOCKET=$TESTDIR/host.sock hutch create --bundle "$BUNDLE" ct </dev/null >/dev/null 2>"$TESTDIR/err" || { cat "$TESTDIR/err"; false; }
 	[ "$(stat -c %a "$ROOT/ct")" = 700 ]
 	NOTIFY_SOCKET=$TESTDIR/host.sock timeout 20 "$HUTCH" --root "$ROOT" start ct
-	wait "$lpid"
+	wait "$NOTIFY_LISTENER"
 	[ "$(head -1 "$TESTDIR/notified")" = READY=1 ]
 }
 

@@ -55,6 +55,28 @@ start_sleeper() {
 	[ "$output" = lo ]
 }
 
+@test "network namespace: lo is up, 127.0.0.1 reachable" {
+	update_config '.linux.namespaces |= map(select(.type != "network")) + [{type: "network"}]'
+	# ping opens a raw socket: CAP_NET_RAW, not in the default spec.
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_NET_RAW"])'
+	# IFF_UP is bit 0 of the interface flags.
+	set_args /bin/sh -c 'cat /sys/class/net/lo/flags; ping -c 1 -W 2 127.0.0.1 >/dev/null && echo reachable'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	[ $((${lines[0]} & 1)) -eq 1 ]
+	[ "${lines[1]}" = reachable ]
+}
+
+@test "a config without a linux object runs in the caller's namespaces" {
+	update_config 'del(.linux) | del(.hostname)'
+	set_args /bin/sh -c 'readlink /proc/self/ns/net; readlink /proc/self/ns/pid'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(readlink /proc/$$/ns/net)" ]
+	[ "${lines[1]}" = "$(readlink /proc/$$/ns/pid)" ]
+	assert_no_leftovers ct
+}
+
 @test "uts namespace: hostname stays inside" {
 	local before
 	before=$(hostname)

@@ -181,17 +181,12 @@ capmask() { # capmask CAP_NAME... -> the 16-hex-digit mask /proc shows
 }
 
 @test "NOTIFY_SOCKET: READY=1 from the container reaches the caller with MAINPID" {
-	SDNOTIFY=$REPO/tests/.cache/sdnotify
-	[ -x "$SDNOTIFY" ] || fail "no $SDNOTIFY (make testtools)"
-	cp "$SDNOTIFY" "$ROOTFS/bin/sdnotify"
-	"$SDNOTIFY" listen "$TESTDIR/host.sock" "$TESTDIR/listening" >"$TESTDIR/notified" &
-	lpid=$!
-	for _ in $(seq 50); do [ -e "$TESTDIR/listening" ] && break; sleep 0.1; done
+	notify_listener
 	set_args /bin/sh -c 'sdnotify send READY=1 && exec sleep 1000'
 	NOTIFY_SOCKET=$TESTDIR/host.sock hutch create --bundle "$BUNDLE" ct </dev/null >/dev/null 2>&1
 	# start returns once the container said READY=1.
 	NOTIFY_SOCKET=$TESTDIR/host.sock hutch start ct
-	wait "$lpid"
+	wait "$NOTIFY_LISTENER"
 	pid=$(ct_pid ct)
 	run cat "$TESTDIR/notified"
 	[ "${lines[0]}" = READY=1 ]
