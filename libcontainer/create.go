@@ -83,45 +83,12 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 		return nil, err
 	}
 	t.Mark("load_config")
-	if s.Linux == nil {
-		// The spec lets a config leave linux out: every namespace is
-		// then the caller's.
-		s.Linux = &specs.Linux{}
-	}
-	joined, shared, err := openJoinedNamespaces(s)
+	cfg, err := prepare(s, bundle, &o)
 	if err != nil {
 		return nil, err
 	}
-	defer closeJoined(joined)
-	for _, typ := range shared {
-		logrus.Debugf("linux.namespaces: the %s namespace to join is hutch's own: shared, as if the entry were absent", typ)
-	}
-	if err := validate(s, bundle, o); err != nil {
-		return nil, err
-	}
-	if err := netdev.CheckHost(s.Linux.NetDevices); err != nil {
-		return nil, err
-	}
+	defer closeJoined(cfg.joined)
 	t.Mark("validate")
-	if s.Process.Terminal && s.Process.ConsoleSize == nil {
-		s.Process.ConsoleSize = o.ConsoleSize
-	}
-	if o.ListenFds > 0 {
-		s.Process.Env = append(s.Process.Env, "LISTEN_FDS="+strconv.Itoa(o.ListenFds), "LISTEN_PID=1")
-		o.PreserveFds += o.ListenFds
-	}
-	rootfsPath, err := spec.RootfsPath(s, bundle)
-	if err != nil {
-		return nil, err
-	}
-	if rootfsPath, err = filepath.EvalSymlinks(rootfsPath); err != nil {
-		return nil, fmt.Errorf("root.path: %w", err)
-	}
-	ownMountNS, _ := spec.HasNamespace(s, specs.MountNamespace)
-	if !ownMountNS && rootfsPath == "/" {
-		// Its mounts would be made on the caller's own root.
-		return nil, errors.New("root.path: / cannot be the root of a container without a mount namespace")
-	}
 
 	entry, err := store.Reserve(o.ID)
 	if err != nil {
@@ -130,12 +97,12 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	defer entry.Close()
 	t.Mark("state_dir")
 
-	p := &initLauncher{entry: entry, spec: s, opts: o, bundle: bundle, rootfs: rootfsPath, t: t,
-		hostMount: !ownMountNS, joined: joined, notifyMount: -1}
+	p := &initLauncher{entry: entry, spec: s, opts: o, bundle: bundle, rootfs: cfg.rootfs, t: t,
+		hostMount: !cfg.ownMountNS, joined: cfg.joined, notifyMount: -1}
 	// The record create keeps up to date as it makes things: what delete
 	// finds if this command is killed half-way (see teardown).
 	p.st = &state.State{
-		ID: o.ID, Bundle: bundle, Rootfs: rootfsPath, Created: time.Now().UTC(), Owner: owner(),
+		ID: o.ID, Bundle: bundle, Rootfs: cfg.rootfs, Created: time.Now().UTC(), Owner: owner(),
 		Rootless: userns.Rootless(), NotifySocket: o.NotifySocket,
 		OwnPidNS: newNS(s, specs.PIDNamespace), Creating: true,
 	}
@@ -160,6 +127,63 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 		}
 	}
 	return p.st, nil
+}
+
+// prepared is a config made ready for create, before anything is made.
+type prepared struct {
+	joined     []joinedNS // opened; close them when done
+	rootfs     string     // root.path, absolute, symlinks resolved
+	ownMountNS bool
+}
+
+// prepare normalizes and validates a loaded config for create (and fills
+// in what the options add to it). It makes nothing; it only reads, and
+// opens the namespaces to join. FuzzPrepare runs it on arbitrary configs.
+func prepare(s *specs.Spec, bundle string, o *CreateOpts) (*prepared, error) {
+	if s.Linux == nil {
+		// The spec lets a config leave linux out: every namespace is
+		// then the caller's.
+		s.Linux = &specs.Linux{}
+	}
+	joined, shared, err := openJoinedNamespaces(s)
+	if err != nil {
+		return nil, err
+	}
+	p := &prepared{joined: joined}
+	fail := func(err error) (*prepared, error) {
+		closeJoined(joined)
+		return nil, err
+	}
+	for _, typ := range shared {
+		logrus.Debugf("linux.namespaces: the %s namespace to join is hutch's own: shared, as if the entry were absent", typ)
+	}
+	if err := validate(s, bundle, *o); err != nil {
+		return fail(err)
+	}
+	if err := netdev.CheckHost(s.Linux.NetDevices); err != nil {
+		return fail(err)
+	}
+	if s.Process.Terminal && s.Process.ConsoleSize == nil {
+		s.Process.ConsoleSize = o.ConsoleSize
+	}
+	if o.ListenFds > 0 {
+		s.Process.Env = append(s.Process.Env, "LISTEN_FDS="+strconv.Itoa(o.ListenFds), "LISTEN_PID=1")
+		o.PreserveFds += o.ListenFds
+		o.ListenFds = 0
+	}
+	rootfsPath, err := spec.RootfsPath(s, bundle)
+	if err != nil {
+		return fail(err)
+	}
+	if p.rootfs, err = filepath.EvalSymlinks(rootfsPath); err != nil {
+		return fail(fmt.Errorf("root.path: %w", err))
+	}
+	p.ownMountNS, _ = spec.HasNamespace(s, specs.MountNamespace)
+	if !p.ownMountNS && p.rootfs == "/" {
+		// Its mounts would be made on the caller's own root.
+		return fail(errors.New("root.path: / cannot be the root of a container without a mount namespace"))
+	}
+	return p, nil
 }
 
 // validate runs every check that needs no syscall beyond reading files.

@@ -1,0 +1,105 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/hutch-runtime/hutch/libcontainer/initproc"
+	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
+	"github.com/hutch-runtime/hutch/libcontainer/spec"
+)
+
+// FuzzPrepare feeds arbitrary config.json documents to what create does
+// before it makes anything: decoding, normalization, validation, the
+// namespace plan, the seccomp compiler and the init's config encoding. A
+// config may be refused; it must never panic. The seeds below run with
+// every `go test`; a long run: `go test ./libcontainer -run '^$'
+// -fuzz FuzzPrepare -fuzztime 10m` (crashers land in testdata/fuzz).
+func FuzzPrepare(f *testing.F) {
+	ex := spec.Example()
+	ex.Process.Terminal = false
+	full, _ := json.Marshal(ex)
+	f.Add(full)
+	noLinux := *ex
+	noLinux.Linux = nil
+	noLinux.Hostname = ""
+	b, _ := json.Marshal(&noLinux)
+	f.Add(b)
+	for _, s := range []string{
+		`{}`, `{"ociVersion":"1.0.2"}`, `{"ociVersion":"1.0.2","process":null,"root":null,"linux":null}`,
+		`{"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{}}`,
+		`{"ociVersion":"1.0.2","process":{"args":[],"cwd":"/","capabilities":{}},"root":{"path":"rootfs"},"linux":{"namespaces":[],"resources":{},"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}}}`,
+		`{"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/","rlimits":[],"user":{}},"root":{"path":"rootfs"},"mounts":[{}],"hooks":{"prestart":[{}]},"linux":{"devices":[{}],"resources":{"devices":[{}],"memory":{},"cpu":{}},"seccomp":{"syscalls":[{"names":[]}]}}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	bundle := f.TempDir()
+	os.Mkdir(filepath.Join(bundle, "rootfs"), 0o755)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var s specs.Spec
+		if json.Unmarshal(data, &s) != nil {
+			return
+		}
+		// Paths opened on the host are kept to harmless ones: the fuzzer
+		// must not open device files as root.
+		if s.Linux != nil {
+			for i, ns := range s.Linux.Namespaces {
+				if ns.Path != "" {
+					s.Linux.Namespaces[i].Path = "/proc/self/ns/" + nsKinds[ns.Type].file
+				}
+			}
+			s.Linux.NetDevices = nil
+		}
+		s.Hooks = nil
+		o := &CreateOpts{ID: "fuzz", ConsoleSocket: "/nonexistent"}
+		p, err := prepare(&s, bundle, o)
+		if err != nil {
+			return
+		}
+		defer closeJoined(p.joined)
+		fds := map[specs.LinuxNamespaceType]int{}
+		for i, n := range p.joined {
+			fds[n.typ] = 10 + i
+		}
+		if _, err := bootstrapPlan(&s, fds); err != nil {
+			return
+		}
+		if s.Linux.Seccomp != nil {
+			seccomp.Compile(s.Linux.Seccomp)
+		}
+		cfg, err := json.Marshal(&initproc.Config{ID: "fuzz", Spec: &s})
+		if err != nil {
+			t.Fatalf("encode the init's config: %v", err)
+		}
+		if _, err := initproc.Decode(cfg); err != nil {
+			t.Fatalf("decode the init's config: %v", err)
+		}
+	})
+}
+
+// A config without a linux object is legal: every namespace is then the
+// caller's (create crashed on it with a nil pointer dereference).
+func TestPrepareWithoutLinux(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a container without a mount namespace needs root")
+	}
+	bundle := t.TempDir()
+	os.Mkdir(filepath.Join(bundle, "rootfs"), 0o755)
+	s := spec.Example()
+	s.Process.Terminal, s.Hostname, s.Linux = false, "", nil
+	p, err := prepare(s, bundle, &CreateOpts{ID: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ownMountNS || len(p.joined) != 0 {
+		t.Fatalf("prepared %+v", p)
+	}
+	plan, err := bootstrapPlan(s, nil)
+	if err != nil || string(plan) != "clone 0x0\n" {
+		t.Fatalf("plan %q, %v", plan, err)
+	}
+}
