@@ -1,5 +1,9 @@
 // Package features describes what this hutch build and host support, in the
-// runtime-spec features format that `hutch features` prints.
+// runtime-spec features format that `hutch features` prints. Engines act on
+// it (containerd gives user-namespaced pods idmapped mounts only when
+// linux.mountExtensions.idmap.enabled is true, and reports rro support
+// from mountOptions): every entry is taken from the code that does the
+// work, or probed on this host.
 package features
 
 import (
@@ -9,36 +13,49 @@ import (
 
 	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
+	"github.com/hutch-runtime/hutch/libcontainer/lsm"
+	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
+	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
 )
 
-// MountOptions are the mount options hutch interprets itself (others are
-// passed to the filesystem as data).
-var MountOptions = []string{
-	"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
-	"mand", "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime",
-	"nostrictatime", "nosuid", "private", "rbind", "relatime", "remount", "ro",
-	"rprivate", "rshared", "rslave", "runbindable", "rw", "shared", "slave",
-	"strictatime", "suid", "sync", "unbindable",
+// Document is the features JSON. potentiallyUnsafeConfigAnnotations is
+// always printed, empty when hutch acts on no annotation (the upstream
+// type omits an empty list).
+type Document struct {
+	features.Features
+	PotentiallyUnsafeConfigAnnotations []string `json:"potentiallyUnsafeConfigAnnotations"`
 }
 
+// UnsafeAnnotations are the config annotations (or prefixes, ending in a
+// dot) that change what hutch does; engines must not pass them from
+// untrusted users. hutch interprets none yet.
+var UnsafeAnnotations = []string{}
+
 // Get returns the features document.
-func Get(version string) *features.Features {
-	t := true
-	f := &features.Features{
+func Get(version string) *Document {
+	t, f := true, false
+	apparmor, selinux := lsm.AppArmorEnabled(), lsm.SELinuxEnabled()
+	d := &Document{Features: features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: "1.3.0",
 		Hooks:         hooks.Kinds,
-		MountOptions:  MountOptions,
+		MountOptions:  rootfs.KnownOptions(),
 		Linux: &features.Linux{
 			Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
 			Capabilities: capabilities.List(),
-			Cgroup:       &features.Cgroup{V1: &t, V2: &t},
-			NetDevices:   &features.NetDevices{Enabled: &t},
+			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: &f, SystemdUser: &f, Rdma: &t},
+			Seccomp:      seccomp.Features(),
+			Apparmor:     &features.Apparmor{Enabled: &apparmor},
+			Selinux:      &features.Selinux{Enabled: &selinux},
+			// Not implemented: refused at create when the config asks.
+			IntelRdt:        &features.IntelRdt{Enabled: &f},
+			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &t}},
+			NetDevices:      &features.NetDevices{Enabled: &t},
 		},
 		Annotations: map[string]string{"org.hutch.version": version},
-	}
+	}, PotentiallyUnsafeConfigAnnotations: UnsafeAnnotations}
 	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
-		f.Linux.Namespaces = []string{"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}
+		d.Linux.Namespaces = []string{"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}
 	}
-	return f
+	return d
 }

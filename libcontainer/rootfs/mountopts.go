@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -96,6 +97,27 @@ var recAttrOpts = map[string]attrOpt{
 	"rnostrictatime": {true, unix.MOUNT_ATTR_STRICTATIME},
 	"rnosymfollow":   {false, unix.MOUNT_ATTR_NOSYMFOLLOW},
 	"rsymfollow":     {true, unix.MOUNT_ATTR_NOSYMFOLLOW},
+}
+
+// extraOpts are options hutch acts on that are neither flags nor
+// attributes: idmapped binds (made by the parent) and tmpfs copy-up.
+var extraOpts = []string{"idmap", "ridmap", "tmpcopyup"}
+
+// KnownOptions lists every mount option hutch interprets itself (the rest
+// go to the filesystem as data), sorted: what `hutch features` reports.
+func KnownOptions() []string {
+	out := append([]string(nil), extraOpts...)
+	for o := range flagOpts {
+		out = append(out, o)
+	}
+	for o := range propOpts {
+		out = append(out, o)
+	}
+	for o := range recAttrOpts {
+		out = append(out, o)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // atimeFlags are mutually exclusive mount(2) atime modes.

@@ -177,3 +177,28 @@ func TestNeedsDevSetup(t *testing.T) {
 		t.Error("bind-mounted /dev must be left alone")
 	}
 }
+
+// Every option features reports is interpreted by the parser: none of them
+// reaches the filesystem as data.
+func TestKnownOptionsAreParsed(t *testing.T) {
+	known := KnownOptions()
+	for _, want := range []string{"rro", "rnosymfollow", "nosymfollow", "lazytime", "iversion", "silent", "tmpcopyup", "idmap", "bind", "rslave"} {
+		found := false
+		for _, o := range known {
+			found = found || o == want
+		}
+		if !found {
+			t.Errorf("%s missing from KnownOptions", want)
+		}
+	}
+	for _, o := range known {
+		m, err := parseMountOptions([]string{o})
+		if err != nil {
+			t.Errorf("%s: %v", o, err)
+			continue
+		}
+		if len(m.data) != 0 {
+			t.Errorf("%s is listed as known but goes to the filesystem as data %v", o, m.data)
+		}
+	}
+}

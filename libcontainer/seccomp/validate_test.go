@@ -116,3 +116,31 @@ func TestTableLookup(t *testing.T) {
 		t.Error("x86_64 has no socketcall")
 	}
 }
+
+// The features lists are what the compiler accepts, and only that.
+func TestFeaturesMatchCompiler(t *testing.T) {
+	for _, a := range actions {
+		if _, err := actionRet(a, nil, "x"); err != nil {
+			t.Errorf("action %s listed but refused: %v", a, err)
+		}
+	}
+	for _, o := range operators {
+		if !validOp(o) {
+			t.Errorf("operator %s listed but refused", o)
+		}
+	}
+	for _, fl := range knownFlags {
+		if _, ok := flagValue(fl); !ok {
+			t.Errorf("flag %s listed but refused", fl)
+		}
+	}
+	f := Features()
+	for _, a := range f.Archs {
+		if knownArches[specs.Arch(a)] == nil {
+			t.Errorf("arch %s listed without a syscall table", a)
+		}
+	}
+	if len(f.Archs) == 0 || len(f.SupportedFlags) == 0 {
+		t.Errorf("features: %+v", f)
+	}
+}

@@ -40,6 +40,15 @@ func validateLinux(errs *errList, s *specs.Spec) {
 	if l.Seccomp != nil {
 		validateSeccomp(errs, l.Seccomp)
 	}
+	// Not implemented yet: refused rather than silently left out (the
+	// spec makes intelRdt a MUST; `hutch features` says enabled false and
+	// lists no memory policy modes).
+	if l.IntelRdt != nil {
+		errs.add("linux.intelRdt: Intel RDT (resctrl) is not supported by hutch")
+	}
+	if l.MemoryPolicy != nil {
+		errs.add("linux.memoryPolicy: NUMA memory policies are not supported by hutch yet")
+	}
 }
 
 // knownNamespaces are the namespace types of runtime-spec 1.0 to 1.3.
