@@ -16,9 +16,11 @@ import (
 // FuzzPrepare feeds arbitrary config.json documents to what create does
 // before it makes anything: decoding, normalization, validation, the
 // namespace plan, the seccomp compiler and the init's config encoding. A
-// config may be refused; it must never panic. The seeds below run with
-// every `go test`; a long run: `go test ./libcontainer -run '^$'
-// -fuzz FuzzPrepare -fuzztime 10m` (crashers land in testdata/fuzz).
+// config may be refused; it must never panic. The seeds below and the
+// corpus in testdata/fuzz/FuzzPrepare (what a 10-minute run found worth
+// keeping) run with every `go test`; a long run: `go test ./libcontainer
+// -run '^$' -fuzz FuzzPrepare -fuzztime 10m`, then copy the new entries of
+// $(go env GOCACHE)/fuzz/.../FuzzPrepare into testdata.
 func FuzzPrepare(f *testing.F) {
 	ex := spec.Example()
 	ex.Process.Terminal = false
