@@ -256,6 +256,14 @@ func Kill(store state.Store, id string, sig unix.Signal, all bool) error {
 
 func sendSignal(c *Container, sig unix.Signal, all bool) error {
 	if all {
+		if m := c.cgroup(); m != nil && m.Owned() {
+			// Every member is the container's: signalled with none
+			// missed by a fork meanwhile.
+			if err := m.SignalAll(sig); err != nil {
+				return fmt.Errorf("kill --all: %w", err)
+			}
+			return nil
+		}
 		pids, err := c.processes()
 		if err != nil {
 			return fmt.Errorf("kill --all: %w", err)
@@ -385,15 +393,12 @@ func List(store state.Store) ([]*Container, error) {
 // killCgroup SIGKILLs every process left in a cgroup hutch created for the
 // container (never one it joined: see teardown).
 func killCgroup(m cgroups.Manager) {
-	m.Thaw()
 	for i := 0; i < 50; i++ {
 		pids, err := m.GetPids()
 		if err != nil || len(pids) == 0 {
 			return
 		}
-		for _, pid := range pids {
-			unix.Kill(pid, unix.SIGKILL)
-		}
+		m.SignalAll(unix.SIGKILL)
 		time.Sleep(10 * time.Millisecond)
 	}
 }

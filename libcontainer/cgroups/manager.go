@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // Manager controls the cgroup(s) of one container.
@@ -48,6 +49,9 @@ type Manager interface {
 	// leaf directory is in Created): only then is every process in it the
 	// container's, to be killed with it.
 	Owned() bool
+	// SignalAll signals every process of the cgroup, none missed by a
+	// fork meanwhile (cgroup.kill, or freeze, signal, thaw).
+	SignalAll(sig unix.Signal) error
 }
 
 type manager struct {
