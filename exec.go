@@ -161,6 +161,14 @@ func execProcess(ctx *cli.Context, id string) (*specs.Process, error) {
 	if ctx.Bool("no-new-privs") {
 		p.NoNewPrivileges = true
 	}
+	// Applied as the config's fields are (refused where the LSM is off):
+	// confinement asked for is never dropped silently.
+	if ctx.IsSet("apparmor") {
+		p.ApparmorProfile = ctx.String("apparmor")
+	}
+	if ctx.IsSet("process-label") {
+		p.SelinuxLabel = ctx.String("process-label")
+	}
 	if caps := ctx.StringSlice("cap"); len(caps) > 0 {
 		if p.Capabilities == nil {
 			p.Capabilities = &specs.LinuxCapabilities{}

@@ -345,6 +345,13 @@ func teardown(st *state.State) error {
 		if m != nil {
 			m.Thaw() // a frozen init would not die
 		}
+		if !st.OwnPidNS && (m == nil || !m.Owned()) {
+			// Neither a pid namespace nor a cgroup of its own holds the
+			// rest: what can be found of it is the init's descendants.
+			for _, pid := range descendants(st.Pid)[1:] {
+				unix.Kill(pid, unix.SIGKILL)
+			}
+		}
 		// In a pid namespace of its own, the kernel kills the rest with it.
 		unix.Kill(st.Pid, unix.SIGKILL)
 		if !waitGone(st.Pid, 5*time.Second) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 )
 
@@ -27,8 +28,39 @@ func Pause(store state.Store, id string) error {
 	if m == nil {
 		return fmt.Errorf("cannot pause %s: it has no cgroup (rootless without a delegated cgroup)", id)
 	}
+	if !m.Owned() {
+		if err := c.soleMember(m); err != nil {
+			return fmt.Errorf("cannot pause %s: %w", id, err)
+		}
+	}
 	if err := m.Freeze(); err != nil {
 		return fmt.Errorf("pause %s: %w", id, err)
+	}
+	return nil
+}
+
+// soleMember checks that every process in a cgroup hutch did not create
+// (an existing one the container joined) is the container's: freezing it
+// would otherwise stop processes the container does not own. Without a
+// pid namespace of its own, the container's processes are its init's
+// descendants (one that left that tree is taken as foreign: a refusal).
+func (c *Container) soleMember(m cgroups.Manager) error {
+	pids, err := m.GetPids()
+	if err != nil {
+		return err
+	}
+	own, err := c.processes()
+	if err != nil {
+		own = descendants(c.State.Pid)
+	}
+	mine := make(map[int]bool, len(own))
+	for _, p := range own {
+		mine[p] = true
+	}
+	for _, p := range pids {
+		if !mine[p] {
+			return fmt.Errorf("its cgroup was not created by hutch and also holds pid %d, which is not the container's: freezing the cgroup would stop that process too", p)
+		}
 	}
 	return nil
 }

@@ -90,6 +90,7 @@ func (m *manager) create() error {
 		m.rollback()
 		return err
 	}
+	m.warnShared()
 	return nil
 }
 
@@ -102,8 +103,8 @@ func (m *manager) rollback() {
 }
 
 // mkdirFromRoot creates root/rel one component at a time so it knows which
-// directories are its own. The leaf must not exist: joining a cgroup that
-// somebody else made would mean writing limits into it and never removing it.
+// directories are its own (only those are removed by Destroy). An existing
+// leaf is joined (see joinable).
 func mkdirFromRoot(root, rel string, cpuset, v2 bool) ([]string, error) {
 	var made []string
 	undo := func() {
@@ -135,8 +136,14 @@ func mkdirFromRoot(root, rel string, cpuset, v2 bool) ([]string, error) {
 				return nil, fmt.Errorf("linux.cgroupsPath: %s holds processes (it is another container's or a process's cgroup); a container's cgroup cannot be nested in it", next)
 			}
 		case errors.Is(err, os.ErrExist):
-			undo()
-			return nil, fmt.Errorf("linux.cgroupsPath: %s already exists; hutch only uses cgroups it creates (remove it or choose another path)", next)
+			// An existing leaf is joined, as runc joins it (delegated
+			// subtrees and rootless setups prepare it for the runtime).
+			// It is not hutch's: delete leaves it, and only a cgroup hutch
+			// created is taken as the container's list of processes.
+			if err := joinable(next); err != nil {
+				undo()
+				return nil, err
+			}
 		default:
 			undo()
 			return nil, fmt.Errorf("linux.cgroupsPath: mkdir %s: %w", next, unwrapPath(err))
@@ -144,6 +151,40 @@ func mkdirFromRoot(root, rel string, cpuset, v2 bool) ([]string, error) {
 		cur = next
 	}
 	return made, nil
+}
+
+// joinable checks an existing leaf: a frozen one is refused (the init
+// would stop as it joins it).
+func joinable(dir string) error {
+	if st, err := readFile(dir, "freezer.state"); err == nil && st != "THAWED" {
+		return fmt.Errorf("linux.cgroupsPath: %s exists and is frozen (freezer.state %s): thaw it or choose another path", dir, st)
+	}
+	if f, err := readFile(dir, "cgroup.freeze"); err == nil && f == "1" {
+		return fmt.Errorf("linux.cgroupsPath: %s exists and is frozen (cgroup.freeze 1): thaw it or choose another path", dir)
+	}
+	return nil
+}
+
+// warnShared warns, once, when an existing leaf the container joins holds
+// processes: they share the container's limits, and are never its own.
+func (m *manager) warnShared() {
+	made := map[string]bool{}
+	for _, c := range m.created {
+		made[c] = true
+	}
+	for _, leaf := range m.paths {
+		if made[leaf] {
+			continue
+		}
+		if procs, err := readFile(leaf, "cgroup.procs"); err == nil && procs != "" {
+			pids := strings.Fields(procs)
+			if len(pids) > 5 {
+				pids = append(pids[:5], "...")
+			}
+			logrus.Warnf("linux.cgroupsPath: the existing cgroup %s holds processes that are not the container's (pid %s): the container shares it with them, its limits apply to them too, and pause is refused", m.rel, strings.Join(pids, " "))
+			return
+		}
+	}
 }
 
 // initDir prepares a directory we just created. v1 cpuset children start

@@ -199,24 +199,57 @@ func TestSetErrorNamesFieldAndFile(t *testing.T) {
 	t.Log(err)
 }
 
-func TestExistingLeafRefused(t *testing.T) {
+// An existing leaf is joined as runc joins it, never taken as hutch's:
+// Owned is false (its other processes are not the container's) and Destroy
+// leaves it. A frozen one is refused.
+func TestExistingLeafJoined(t *testing.T) {
 	needRoot(t)
 	rel := testPath(t)
 	m1, err := New(rel, "x")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := startSleep(t)
-	if err := m1.Apply(cmd.Process.Pid); err != nil {
+	other := startSleep(t)
+	if err := m1.Apply(other.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
-	defer destroyCheck(t, m1, cmd)
+	defer destroyCheck(t, m1, other)
 	m2, _ := New(rel, "y")
-	if err := m2.Apply(cmd.Process.Pid); err == nil || !strings.Contains(err.Error(), "already exists") {
-		t.Errorf("second Apply on the same path: %v", err)
+	ctr := startSleep(t)
+	if err := m2.Apply(ctr.Process.Pid); err != nil {
+		t.Fatalf("Apply on an existing, populated leaf: %v", err)
 	}
-	if len(m2.Created()) != 0 {
-		t.Errorf("failed Apply left Created = %v", m2.Created())
+	if len(m2.Created()) != 0 || m2.Owned() {
+		t.Errorf("joined leaf taken as created: Created %v, Owned %v", m2.Created(), m2.Owned())
+	}
+	pids, err := m2.GetPids()
+	if err != nil || len(pids) != 2 {
+		t.Errorf("pids of the shared leaf: %v, %v", pids, err)
+	}
+	_ = ctr.Process.Kill()
+	_ = ctr.Wait()
+	if err := m2.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range m1.Created() {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("Destroy of the joining manager removed %s: %v", d, err)
+		}
+	}
+
+	if err := m1.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	m3, _ := New(rel, "z")
+	third := startSleep(t)
+	if err := m3.Apply(third.Process.Pid); err == nil || !strings.Contains(err.Error(), "is frozen") {
+		t.Errorf("Apply on a frozen leaf: %v", err)
+	}
+	if len(m3.Created()) != 0 {
+		t.Errorf("refused Apply left Created = %v", m3.Created())
+	}
+	if err := m1.Thaw(); err != nil {
+		t.Fatal(err)
 	}
 }
 

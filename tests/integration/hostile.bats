@@ -190,20 +190,26 @@ bounded() { prlimit --as=$((2 << 30)) timeout -k 2 20 "$HUTCH" --root "$ROOT" "$
 	[ "$(ns_inode "$(ct_pid ct)" uts)" = "$(ns_inode $$ uts)" ]
 }
 
-@test "a create refused for an existing cgroup kills nothing in it" {
+@test "a create that fails in an existing cgroup kills nothing in it" {
 	VICTIM_CG=/sys/fs/cgroup/pids/hutch-victim-$MARK
 	mkdir "$VICTIM_CG"
 	sleep 1000 &
 	VICTIM_PID=$!
 	echo "$VICTIM_PID" >"$VICTIM_CG/cgroup.procs"
-	update_config '.linux.cgroupsPath = $p' --arg p "/hutch-victim-$MARK"
+	# The existing cgroup is joined (as runc joins it); the create then
+	# fails after its init is in it, and its clean-up must end only that.
+	update_config '.linux.cgroupsPath = $p | .hooks = {createRuntime: [{path: "/bin/false"}]}' --arg p "/hutch-victim-$MARK"
 	try_create ct
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"hutch-victim-$MARK already exists"* ]]
+	[[ "$output" == *createRuntime* ]]
 	sleep 0.2
 	pid_alive "$VICTIM_PID" || fail "the process in the existing cgroup was killed"
 	[ -d "$VICTIM_CG" ]
 	grep -qx "$VICTIM_PID" "$VICTIM_CG/cgroup.procs"
+	local d
+	for d in /sys/fs/cgroup/*/hutch-victim-$MARK; do
+		[ "$d" = "$VICTIM_CG" ] || fail "the failed create left $d"
+	done
 	assert_root_empty
 }
 

@@ -9,7 +9,23 @@ setup() {
 }
 
 teardown() {
+	[ -n "${OTHER_PID:-}" ] && kill -9 "$OTHER_PID" 2>/dev/null
 	hutch_teardown
+	local d
+	for d in ${JOIN_CGS:-}; do
+		[ -d "$d" ] && { echo THAWED >"$d/freezer.state" 2>/dev/null; sleep 0.1; rmdir "$d"; }
+	done
+	true
+}
+
+# existing_cgroup CONTROLLER: makes CG=/hutch-join-$MARK in that v1
+# hierarchy (as an engine or a delegating parent would) and points the
+# config at it.
+existing_cgroup() {
+	CG=/sys/fs/cgroup/$1/hutch-join-$MARK
+	mkdir "$CG"
+	JOIN_CGS="${JOIN_CGS:-} $CG"
+	update_config '.linux.cgroupsPath = $p' --arg p "/hutch-join-$MARK"
 }
 
 @test "flags after the container id are accepted, as runc 1.5 accepts them" {
@@ -57,4 +73,93 @@ teardown() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"linux.memoryPolicy: "* ]]
 	assert_root_empty
+}
+
+@test "an existing empty cgroup is joined, its limits set, and left in place by delete" {
+	existing_cgroup pids
+	local cg=$CG
+	update_config '.linux.resources.pids = {limit: 42}'
+	hutch_start_bg ct
+	grep -qx "$(ct_pid ct)" "$cg/cgroup.procs"
+	[ "$(cat "$cg/pids.max")" = 42 ]
+	run hutch pause ct
+	[ "$status" -eq 0 ]
+	[ "$(ct_status ct)" = paused ]
+	hutch resume ct
+	run hutch delete --force ct
+	[ "$status" -eq 0 ]
+	# Not hutch's: left; what hutch created in the other hierarchies: gone.
+	[ -d "$cg" ]
+	[ -z "$(cat "$cg/cgroup.procs")" ]
+	local d
+	for d in /sys/fs/cgroup/*/hutch-join-$MARK; do
+		[ "$d" = "$cg" ] || fail "delete left $d"
+	done
+	assert_root_empty
+}
+
+@test "an existing cgroup with other processes: a warning; kill --all, pause and delete leave them alone" {
+	existing_cgroup pids
+	local cg=$CG
+	sleep 1000 &
+	OTHER_PID=$!
+	echo "$OTHER_PID" >"$cg/cgroup.procs"
+	set_args /bin/sh -c 'sleep 1000 & exec sleep 1001'
+	hutch_start_bg ct
+	grep -q "holds processes that are not the container's (pid $OTHER_PID)" "$TESTDIR/ct.err"
+	grep -qx "$(ct_pid ct)" "$cg/cgroup.procs"
+	run hutch pause ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"also holds pid $OTHER_PID, which is not the container's"* ]]
+	[ "$(ct_status ct)" = running ]
+	run hutch kill --all ct KILL
+	[ "$status" -eq 0 ]
+	wait_status ct stopped
+	run hutch delete ct
+	[ "$status" -eq 0 ]
+	pid_alive "$OTHER_PID" || fail "a process of the shared cgroup, not the container's, was killed"
+	[ "$(cat "$cg/cgroup.procs")" = "$OTHER_PID" ]
+	assert_root_empty
+}
+
+@test "an existing frozen cgroup is refused, and nothing is left" {
+	existing_cgroup freezer
+	local cg=$CG
+	echo FROZEN >"$cg/freezer.state"
+	try_create ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$cg exists and is frozen (freezer.state FROZEN)"* ]]
+	local d
+	for d in /sys/fs/cgroup/*/hutch-join-$MARK; do
+		[ "$d" = "$cg" ] || fail "the refused create left $d"
+	done
+	assert_no_leftovers ct
+}
+
+@test "/dev/core is a link to /proc/kcore only where the kernel has it" {
+	set_args /bin/sh -c 'if [ -L /dev/core ]; then echo link; else echo none; fi
+		if [ -e /proc/kcore ]; then echo kcore; else echo no-kcore; fi'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	# The host's kernel decides for the container's /proc as well.
+	if [ -e /proc/kcore ]; then
+		[ "${lines[0]}" = link ] && [ "${lines[1]}" = kcore ]
+	else
+		[ "${lines[0]}" = none ] && [ "${lines[1]}" = no-kcore ]
+	fi
+}
+
+@test "exec --apparmor and --process-label are refused where the LSM is off, never dropped" {
+	grep -qs '^Y' /sys/module/apparmor/parameters/enabled && skip "AppArmor is enabled here: this test covers hosts without it"
+	[ -e /sys/fs/selinux/enforce ] && skip "SELinux is enabled here: this test covers hosts without it"
+	hutch_start_bg ct
+	run hutch exec --apparmor hutch-test ct true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'hutch-test\" requested but AppArmor is not enabled'* ]]
+	run hutch exec --process-label system_u:system_r:container_t:s0 ct true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'requested but SELinux is not enabled'* ]]
+	# Without them, exec works.
+	run hutch exec ct true
+	[ "$status" -eq 0 ]
 }
