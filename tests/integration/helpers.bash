@@ -273,6 +273,15 @@ hutch_teardown() {
 	rm -rf --one-file-system "$TESTDIR"
 }
 
+# assert_only_cgroup NAME KEEP: of the top-level cgroups NAME in every
+# hierarchy, only KEEP (one the test made itself) is left.
+assert_only_cgroup() {
+	local d
+	for d in /sys/fs/cgroup/*/"$1"; do
+		[ ! -e "$d" ] || [ "$d" = "$2" ] || fail "left behind: $d"
+	done
+}
+
 # fail MESSAGE: fails the test (bats-assert style, without the dependency).
 fail() {
 	echo "$@" >&2

@@ -206,10 +206,7 @@ bounded() { prlimit --as=$((2 << 30)) timeout -k 2 20 "$HUTCH" --root "$ROOT" "$
 	pid_alive "$VICTIM_PID" || fail "the process in the existing cgroup was killed"
 	[ -d "$VICTIM_CG" ]
 	grep -qx "$VICTIM_PID" "$VICTIM_CG/cgroup.procs"
-	local d
-	for d in /sys/fs/cgroup/*/hutch-victim-$MARK; do
-		[ "$d" = "$VICTIM_CG" ] || fail "the failed create left $d"
-	done
+	assert_only_cgroup "hutch-victim-$MARK" "$VICTIM_CG"
 	assert_root_empty
 }
 

@@ -91,10 +91,7 @@ existing_cgroup() {
 	# Not hutch's: left; what hutch created in the other hierarchies: gone.
 	[ -d "$cg" ]
 	[ -z "$(cat "$cg/cgroup.procs")" ]
-	local d
-	for d in /sys/fs/cgroup/*/hutch-join-$MARK; do
-		[ "$d" = "$cg" ] || fail "delete left $d"
-	done
+	assert_only_cgroup "hutch-join-$MARK" "$cg"
 	assert_root_empty
 }
 
@@ -129,10 +126,7 @@ existing_cgroup() {
 	try_create ct
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"$cg exists and is frozen (freezer.state FROZEN)"* ]]
-	local d
-	for d in /sys/fs/cgroup/*/hutch-join-$MARK; do
-		[ "$d" = "$cg" ] || fail "the refused create left $d"
-	done
+	assert_only_cgroup "hutch-join-$MARK" "$cg"
 	assert_no_leftovers ct
 }
 
