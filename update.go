@@ -31,6 +31,8 @@ allows it. Flags override the --resources file.`,
 		&cli.StringFlag{Name: "cpu-share", Aliases: []string{"cpu-shares"}, Usage: "CPU shares (relative weight)"},
 		&cli.StringFlag{Name: "cpu-period", Usage: "CFS period in microseconds"},
 		&cli.StringFlag{Name: "cpu-quota", Usage: "CFS quota in microseconds per period"},
+		&cli.StringFlag{Name: "cpu-burst", Usage: "CFS burst in microseconds (unused quota carried over)"},
+		&cli.StringFlag{Name: "cpu-idle", Usage: "1: SCHED_IDLE for the cgroup, 0: normal"},
 		&cli.StringFlag{Name: "cpu-rt-period", Usage: "realtime period in microseconds"},
 		&cli.StringFlag{Name: "cpu-rt-runtime", Usage: "realtime runtime in microseconds per period"},
 		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs the container may use (0-3, 0,1)"},
@@ -107,7 +109,7 @@ func resourcesFromFlags(ctx *cli.Context) (*specs.LinuxResources, error) {
 	for _, x := range []struct {
 		flag string
 		dst  **uint64
-	}{{"cpu-share", &cpu.Shares}, {"cpu-period", &cpu.Period}, {"cpu-rt-period", &cpu.RealtimePeriod}} {
+	}{{"cpu-share", &cpu.Shares}, {"cpu-period", &cpu.Period}, {"cpu-rt-period", &cpu.RealtimePeriod}, {"cpu-burst", &cpu.Burst}} {
 		if ctx.IsSet(x.flag) {
 			v, err := strconv.ParseUint(ctx.String(x.flag), 10, 64)
 			if err != nil {
@@ -119,7 +121,7 @@ func resourcesFromFlags(ctx *cli.Context) (*specs.LinuxResources, error) {
 	for _, x := range []struct {
 		flag string
 		dst  **int64
-	}{{"cpu-quota", &cpu.Quota}, {"cpu-rt-runtime", &cpu.RealtimeRuntime}} {
+	}{{"cpu-quota", &cpu.Quota}, {"cpu-rt-runtime", &cpu.RealtimeRuntime}, {"cpu-idle", &cpu.Idle}} {
 		if ctx.IsSet(x.flag) {
 			v, err := strconv.ParseInt(ctx.String(x.flag), 10, 64)
 			if err != nil {
@@ -129,7 +131,7 @@ func resourcesFromFlags(ctx *cli.Context) (*specs.LinuxResources, error) {
 		}
 	}
 	if cpu.Shares != nil || cpu.Period != nil || cpu.RealtimePeriod != nil || cpu.Quota != nil ||
-		cpu.RealtimeRuntime != nil || cpu.Cpus != "" || cpu.Mems != "" {
+		cpu.RealtimeRuntime != nil || cpu.Burst != nil || cpu.Idle != nil || cpu.Cpus != "" || cpu.Mems != "" {
 		r.CPU = cpu
 	}
 	if ctx.IsSet("pids-limit") {

@@ -100,6 +100,23 @@ saved() { jq -c "$1" "$ROOT/cmd-up/config.json"; }
 	[ "$(saved .linux.resources.cpu.quota)" -eq 20000 ]
 }
 
+@test "update --cpu-burst and --cpu-idle reach the cgroup and the saved config" {
+	hutch_start_bg cmd-up
+	run hutch update --cpu-quota 20000 --cpu-period 100000 --cpu-burst 5000 --cpu-idle 1 cmd-up
+	[ "$status" -eq 0 ]
+	if [ -d /sys/fs/cgroup/cpu/hutch/cmd-up ]; then
+		[ "$(cg cpu cpu.cfs_burst_us)" = 5000 ]
+	else
+		[ "$(cg cpu cpu.max.burst)" = 5000 ]
+	fi
+	[ "$(cg cpu cpu.idle)" = 1 ]
+	[ "$(saved .linux.resources.cpu.burst)" -eq 5000 ]
+	[ "$(saved .linux.resources.cpu.idle)" -eq 1 ]
+	run hutch update --cpu-burst x cmd-up
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'--cpu-burst: invalid value'* ]]
+}
+
 @test "update errors name what is wrong" {
 	hutch_start_bg cmd-up
 	run hutch update --memory lots cmd-up
