@@ -13,6 +13,7 @@ import (
 var createFlags = []cli.Flag{
 	&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the OCI bundle"},
 	&cli.StringFlag{Name: "pid-file", Usage: "write the container init's pid to this file"},
+	&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the container init"},
 	&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
 	&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root (for ramfs roots)"},
 	&cli.BoolFlag{Name: "no-new-keyring", Usage: "accepted for runc compatibility"},
@@ -53,7 +54,7 @@ func createOpts(ctx *cli.Context, id string) (libcontainer.CreateOpts, error) {
 	}
 	return libcontainer.CreateOpts{
 		ListenFds: listen, NotifySocket: os.Getenv("NOTIFY_SOCKET"),
-		ID: id, Bundle: ctx.String("bundle"), PidFile: ctx.String("pid-file"),
+		ID: id, Bundle: ctx.String("bundle"), PidFile: ctx.String("pid-file"), PidfdSocket: ctx.String("pidfd-socket"),
 		ConsoleSocket: ctx.String("console-socket"), NoPivot: ctx.Bool("no-pivot"),
 		PreserveFds: preserve, SystemdCgroup: ctx.Bool("systemd-cgroup"),
 	}, nil

@@ -29,6 +29,7 @@ var execCommand = &cli.Command{
 		&cli.Int64SliceFlag{Name: "additional-gids", Aliases: []string{"g"}, Usage: "additional gids"},
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "do not wait for the process"},
 		&cli.StringFlag{Name: "pid-file", Usage: "write the process's pid to this file"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process"},
 		&cli.StringFlag{Name: "process-label", Usage: "SELinux label"},
 		&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile"},
 		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs"},
@@ -50,7 +51,7 @@ var execCommand = &cli.Command{
 			return err
 		}
 		o := libcontainer.ExecOpts{
-			ID: id, Process: p, PidFile: ctx.String("pid-file"), ConsoleSocket: ctx.String("console-socket"),
+			ID: id, Process: p, PidFile: ctx.String("pid-file"), PidfdSocket: ctx.String("pidfd-socket"), ConsoleSocket: ctx.String("console-socket"),
 			Detach: ctx.Bool("detach"), PreserveFds: preserve,
 		}
 		if p.Terminal && o.ConsoleSocket == "" && !o.Detach {

@@ -44,6 +44,7 @@ type CreateOpts struct {
 	Bundle        string
 	PidFile       string
 	ConsoleSocket string
+	PidfdSocket   string // --pidfd-socket: receives a pidfd of the init
 	// Console, instead of ConsoleSocket: a connected socket that receives
 	// the pty master (hutch run in the foreground, console.Foreground),
 	// and ConsoleSize the size for a process without consoleSize.
@@ -89,6 +90,11 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	}
 	defer closeJoined(cfg.joined)
 	t.Mark("validate")
+	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
+	if err != nil {
+		return nil, err
+	}
+	defer pidfdSock.Close()
 
 	entry, err := store.Reserve(o.ID)
 	if err != nil {
@@ -125,6 +131,9 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 		if err := writePidFile(o.PidFile, p.st.Pid); err != nil {
 			return nil, err
 		}
+	}
+	if err := pidfdSock.send(p.st.Pid); err != nil {
+		return nil, err
 	}
 	return p.st, nil
 }

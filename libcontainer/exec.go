@@ -33,6 +33,7 @@ type ExecOpts struct {
 	ID            string
 	Process       *specs.Process
 	PidFile       string
+	PidfdSocket   string // --pidfd-socket: receives a pidfd of the process
 	ConsoleSocket string
 	// Console, instead of ConsoleSocket: a connected socket that receives
 	// the pty master (exec -t in the foreground, console.Foreground).
@@ -92,6 +93,11 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 	if err := lsm.Validate(p); err != nil {
 		return -1, err
 	}
+	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
+	if err != nil {
+		return -1, err
+	}
+	defer pidfdSock.Close()
 	var fw *SignalForwarder
 	if !o.Detach {
 		if err := PrepareRun(); err != nil {
@@ -108,6 +114,10 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 			unix.Kill(pid, unix.SIGKILL)
 			return -1, err
 		}
+	}
+	if err := pidfdSock.send(pid); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		return -1, err
 	}
 	if o.Detach {
 		return 0, nil

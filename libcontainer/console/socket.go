@@ -26,17 +26,27 @@ func SendMaster(sock *os.File, master *os.File) error {
 	if len(name) == 0 || len(name) > maxNameLen {
 		name = []byte(ptmxPath)
 	}
-	mconn, err := master.SyscallConn()
+	if err := SendFile(sock, name, master); err != nil {
+		return fmt.Errorf("console socket: send pty master: %w", err)
+	}
+	return nil
+}
+
+// SendFile sends f over the connected unix socket sock as one message: name
+// as payload, the fd as a single SCM_RIGHTS control message (the console
+// socket's and the pidfd socket's format).
+func SendFile(sock *os.File, name []byte, f *os.File) error {
+	fconn, err := f.SyscallConn()
 	if err != nil {
-		return fmt.Errorf("console socket: pty master: %w", err)
+		return err
 	}
 	sconn, err := sock.SyscallConn()
 	if err != nil {
-		return fmt.Errorf("console socket: %w", err)
+		return err
 	}
 	var sendErr error
-	ctlErr := mconn.Control(func(mfd uintptr) {
-		oob := unix.UnixRights(int(mfd))
+	ctlErr := fconn.Control(func(ffd uintptr) {
+		oob := unix.UnixRights(int(ffd))
 		werr := sconn.Write(func(sfd uintptr) bool {
 			var n int
 			// Retry EINTR here: returning false on a blocking (non-pollable)
@@ -55,27 +65,29 @@ func SendMaster(sock *os.File, master *os.File) error {
 		}
 	})
 	if ctlErr != nil {
-		return fmt.Errorf("console socket: pty master: %w", ctlErr)
+		return ctlErr
 	}
-	if sendErr != nil {
-		return fmt.Errorf("console socket: send pty master: %w", sendErr)
-	}
-	return nil
+	return sendErr
 }
 
 // Connect dials the engine's console socket. The returned file is blocking
 // and close-on-exec, ready to be handed to the container init as an extra fd.
 func Connect(path string) (*os.File, error) {
+	return ConnectFlag("--console-socket", path)
+}
+
+// ConnectFlag dials the unix socket at path, given by flag (named in errors).
+func ConnectFlag(flag, path string) (*os.File, error) {
 	if path == "" {
-		return nil, errors.New("--console-socket: empty path")
+		return nil, fmt.Errorf("%s: empty path", flag)
 	}
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("--console-socket %q: socket: %w", path, err)
+		return nil, fmt.Errorf("%s %q: socket: %w", flag, path, err)
 	}
 	if err := connectPath(fd, path); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("--console-socket %q: connect: %w", path, err)
+		return nil, fmt.Errorf("%s %q: connect: %w", flag, path, err)
 	}
 	return os.NewFile(uintptr(fd), path), nil
 }

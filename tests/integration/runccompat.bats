@@ -10,6 +10,7 @@ setup() {
 
 teardown() {
 	[ -n "${OTHER_PID:-}" ] && kill -9 "$OTHER_PID" 2>/dev/null
+	[ -n "${RECV_PIDS:-}" ] && kill -9 $RECV_PIDS 2>/dev/null
 	hutch_teardown
 	local d
 	for d in ${JOIN_CGS:-}; do
@@ -156,4 +157,47 @@ existing_cgroup() {
 	# Without them, exec works.
 	run hutch exec ct true
 	[ "$status" -eq 0 ]
+}
+
+# recv_pidfd NAME: a --pidfd-socket at $TESTDIR/NAME.sock (recvtty --pidfd);
+# what it receives goes to $TESTDIR/NAME.out.
+recv_pidfd() {
+	local r=$REPO/tests/.cache/recvtty
+	[ -x "$r" ] || fail "no $r (make testtools)"
+	"$r" --pidfd --ready "$TESTDIR/$1.ready" "$TESTDIR/$1.sock" >"$TESTDIR/$1.out" 2>&1 3>&- &
+	RECV_PIDS="${RECV_PIDS:-} $!"
+	for _ in $(seq 50); do [ -e "$TESTDIR/$1.ready" ] && return 0; sleep 0.1; done
+	fail "recvtty did not start"
+}
+
+@test "--pidfd-socket: create and exec hand over a pidfd of the init and of the process" {
+	recv_pidfd init
+	hutch_create ct --pidfd-socket "$TESTDIR/init.sock"
+	local init
+	init=$(ct_pid ct)
+	for _ in $(seq 50); do [ -s "$TESTDIR/init.out" ] && break; sleep 0.1; done
+	[ "$(head -1 "$TESTDIR/init.out")" = "pid $init" ]
+	hutch start ct
+	recv_pidfd exec
+	# Its stdio on files: a detached process must not hold a bats pipe.
+	hutch exec -d --pid-file "$TESTDIR/exec.pid" --pidfd-socket "$TESTDIR/exec.sock" ct sleep 1002 \
+		</dev/null >/dev/null 2>"$TESTDIR/exec.err" 3>&- || fail "exec: $(cat "$TESTDIR/exec.err")"
+	for _ in $(seq 50); do [ -s "$TESTDIR/exec.out" ] && break; sleep 0.1; done
+	[ "$(head -1 "$TESTDIR/exec.out")" = "pid $(cat "$TESTDIR/exec.pid")" ]
+	# The pidfd reports the exit: the receivers end once the processes do.
+	hutch kill ct KILL
+	wait_status ct stopped
+	local p
+	for p in $RECV_PIDS; do
+		wait "$p"
+	done
+	[ "$(sed -n 2p "$TESTDIR/init.out")" = exited ]
+	[ "$(sed -n 2p "$TESTDIR/exec.out")" = exited ]
+}
+
+@test "--pidfd-socket that cannot be reached: a clear error before anything is made" {
+	try_create ct --pidfd-socket "$TESTDIR/none.sock"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--pidfd-socket \\\"$TESTDIR/none.sock\\\": connect"* ]]
+	assert_no_leftovers ct
 }
