@@ -25,8 +25,8 @@ func dialPidfdSocket(path string) (*pidfdSocket, error) {
 }
 
 // send hands a pidfd of pid to the caller (one message, "pidfd" as payload
-// and the fd as SCM_RIGHTS, as runc sends it): the engine can then wait for
-// and signal that process without pid reuse races.
+// and the fd as SCM_RIGHTS, the console socket's format): the engine can
+// then wait for and signal that process without pid reuse races.
 func (p *pidfdSocket) send(pid int) error {
 	if p == nil {
 		return nil

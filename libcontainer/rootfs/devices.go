@@ -158,8 +158,10 @@ func devLinks(root *os.File, s *specs.Spec) error {
 	// /proc/kcore exists only on kernels built with CONFIG_PROC_KCORE (not
 	// this CI's): elsewhere /dev/core would dangle. Every procfs of the
 	// kernel has it or not, so the runtime's own /proc tells.
-	if _, err := os.Stat("/proc/kcore"); hasProc && err == nil {
-		links = append(links, [2]string{"/proc/kcore", "core"})
+	if hasProc {
+		if _, err := os.Stat("/proc/kcore"); err == nil {
+			links = append(links, [2]string{"/proc/kcore", "core"})
+		}
 	}
 	dev, err := pathsafe.MkdirAllInRootFd(root, "/dev", 0o755)
 	if err != nil {

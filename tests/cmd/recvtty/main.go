@@ -73,7 +73,7 @@ func waitPidfd(f *os.File) {
 	fmt.Println("pid", pid)
 	fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN}}
 	for {
-		if _, err := unix.Poll(fds, -1); err == nil || err != unix.EINTR {
+		if _, err := unix.Poll(fds, -1); err != unix.EINTR {
 			break
 		}
 	}
