@@ -78,10 +78,12 @@ engines: build testtools
 	$(BATS) $(BATSFLAGS) tests/engines
 
 # testtools: the console socket of the terminal tests (recvtty) and the
-# static sd_notify stand-in copied into containers (sdnotify).
+# static sd_notify stand-in copied into containers (sdnotify), the keyring
+# probe (keyctl)
 testtools:
 	$(GO) build -o tests/.cache/recvtty ./tests/cmd/recvtty
 	CGO_ENABLED=0 $(GO) build -o tests/.cache/sdnotify ./tests/cmd/sdnotify
+	CGO_ENABLED=0 $(GO) build -o tests/.cache/keyctl ./tests/cmd/keyctl
 	$(GO) build -o tests/.cache/seccompagent ./tests/cmd/seccompagent
 
 # demo: a busybox container that greets from inside.

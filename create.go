@@ -16,7 +16,7 @@ var createFlags = []cli.Flag{
 	&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the container init"},
 	&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
 	&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root (for ramfs roots)"},
-	&cli.BoolFlag{Name: "no-new-keyring", Usage: "accepted for runc compatibility"},
+	&cli.BoolFlag{Name: "no-new-keyring", Usage: "keep the caller's session keyring instead of a new one for the container"},
 	&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (from 3 on) to the container"},
 }
 
@@ -55,7 +55,7 @@ func createOpts(ctx *cli.Context, id string) (libcontainer.CreateOpts, error) {
 	return libcontainer.CreateOpts{
 		ListenFds: listen, NotifySocket: os.Getenv("NOTIFY_SOCKET"),
 		ID: id, Bundle: ctx.String("bundle"), PidFile: ctx.String("pid-file"), PidfdSocket: ctx.String("pidfd-socket"),
-		ConsoleSocket: ctx.String("console-socket"), NoPivot: ctx.Bool("no-pivot"),
+		ConsoleSocket: ctx.String("console-socket"), NoPivot: ctx.Bool("no-pivot"), NoNewKeyring: ctx.Bool("no-new-keyring"),
 		PreserveFds: preserve, SystemdCgroup: ctx.Bool("systemd-cgroup"),
 	}, nil
 }

@@ -51,6 +51,7 @@ type CreateOpts struct {
 	Console       *os.File
 	ConsoleSize   *specs.Box
 	NoPivot       bool
+	NoNewKeyring  bool // --no-new-keyring: keep the caller's session keyring
 	PreserveFds   int
 	SystemdCgroup bool // --systemd-cgroup
 	// NotifySocket is the caller's NOTIFY_SOCKET, proxied for the container.
@@ -409,6 +410,9 @@ func (p *initLauncher) start() error {
 	if err != nil {
 		return err
 	}
+	if !p.opts.NoNewKeyring {
+		plan = append(plan, keyringPlan(p.opts.ID, 0)...)
+	}
 	if err := syncmsg.Send(parentSock, syncmsg.Bootstrap, plan); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)
 	}
@@ -440,11 +444,12 @@ func (p *initLauncher) converse(sock *os.File) error {
 			p.t.Mark("user_maps")
 		case syncmsg.Pid:
 			p.t.Mark("namespaces")
-			pid, err := strconv.Atoi(string(payload))
+			pid, keyring, err := parsePidMsg(payload)
 			if err != nil {
-				return fmt.Errorf("bad init pid %q", payload)
+				return err
 			}
 			p.initPid = pid
+			p.st.Keyring = keyring
 			if pid != p.cmd.Process.Pid {
 				// The intermediate forked the init into the pid namespace.
 				p.cmd.Wait()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -214,6 +213,9 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		nsFds[n.typ] = 3 + o.PreserveFds + len(extra)
 	}
 	plan := joinPlan(joined, nsFds)
+	if c.State.Keyring != 0 {
+		plan = append(plan, keyringPlan(o.ID, c.State.Keyring)...)
+	}
 	m := c.cgroup()
 	cloneDir := ""
 	if m != nil {
@@ -254,9 +256,9 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		return fail(execFailure(err))
 	}
 	t.Mark("namespaces")
-	pid, err := strconv.Atoi(string(payload))
+	pid, _, err := parsePidMsg(payload)
 	if err != nil {
-		return fail(fmt.Errorf("bad exec pid %q", payload))
+		return fail(err)
 	}
 	if pid != cmd.Process.Pid {
 		cmd.Wait() // the intermediate that forked into the pid namespace

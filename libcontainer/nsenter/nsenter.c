@@ -49,6 +49,14 @@
 
 #define MAX_JOIN 16
 
+// keyctl(2), without libkeyutils.
+#define HUTCH_KEYCTL_DESCRIBE 6
+#define HUTCH_KEYCTL_SETPERM 5
+#define HUTCH_KEYCTL_JOIN_SESSION_KEYRING 1
+#define HUTCH_KEY_USR_SEARCH 0x00080000u
+#define HUTCH_KEY_GRP_SEARCH 0x00000800u
+#define HUTCH_KEY_OTH_SEARCH 0x00000008u
+
 static int sync_fd = -1;
 
 static int write_full(int fd, const void *buf, size_t n) {
@@ -509,6 +517,37 @@ static void fast_exec(void) {
   fx_fail("exec %s", p.argv[0]);
 }
 
+// join_keyring gives the process a session keyring of its own instead of
+// the caller's (the engine's keys), as runc does: "_ses.<id>", which the
+// container's exec'd processes join by name. The init (want == 0) makes it
+// searchable by its owner so that they can; an exec (want = the init's
+// serial) keeps it only if it is the init's one. A keyring of that name
+// that somebody else made joinable first is never shared: then a new
+// anonymous one. Returns the serial, or 0 where the kernel has no keys.
+static long join_keyring(const char *name, long want) {
+  long id = syscall(SYS_keyctl, HUTCH_KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0);
+  if (id < 0 && errno == ENOSYS) return 0;
+  if (id < 0) bail("session keyring %s: join", name);
+  if (want) {
+    if (id == want) return id;
+  } else {
+    char d[512];
+    unsigned uid = 0, gid = 0, perm = 0;
+    long n = syscall(SYS_keyctl, HUTCH_KEYCTL_DESCRIBE, id, d, sizeof(d) - 1, 0);
+    if (n < 0) bail("session keyring %s: describe", name);
+    d[n < (long)sizeof(d) ? n : (long)sizeof(d) - 1] = 0;
+    if (sscanf(d, "keyring;%u;%u;%x;", &uid, &gid, &perm) != 3) bail("session keyring %s: describe gave %s", name, d);
+    if (uid == geteuid() && !(perm & (HUTCH_KEY_USR_SEARCH | HUTCH_KEY_GRP_SEARCH | HUTCH_KEY_OTH_SEARCH))) {
+      if (syscall(SYS_keyctl, HUTCH_KEYCTL_SETPERM, id, perm | HUTCH_KEY_USR_SEARCH, 0, 0) < 0)
+        bail("session keyring %s: setperm", name);
+      return id;
+    }
+  }
+  id = syscall(SYS_keyctl, HUTCH_KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0);
+  if (id < 0) bail("session keyring: join a new anonymous one");
+  return id;
+}
+
 void hutch_nsenter(int argc, char **argv, char **envp) {
   if (argc >= 6 && strcmp(argv[1], "init") == 0 && strcmp(argv[2], "--exec-wait") == 0) exec_wait(argv, envp);
   // A bare user namespace that hutch holds open while it takes a handle on
@@ -536,6 +575,8 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
   int njoin = 0, cloneflags = 0, fork_pid = 0, nmaps_expected = 0, fastexec = 0, nodump = 0;
   char timens[512] = "";
   size_t tlen = 0;
+  char keyring[1100] = ""; // "_ses." and an id of up to 1024 characters
+  long keyring_want = 0, keyring_id = 0;
 
   for (char *save = NULL, *line = strtok_r(boot, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     if (strncmp(line, "join ", 5) == 0) {
@@ -559,6 +600,9 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
       nodump = 1;
     } else if (strcmp(line, "maps") == 0) {
       nmaps_expected = 1;
+    } else if (strncmp(line, "keyring ", 8) == 0) {
+      // "keyring NAME [SERIAL]": SERIAL is the init's, for an exec
+      if (sscanf(line + 8, "%1099s %ld", keyring, &keyring_want) < 1) bail("nsenter: malformed keyring line");
     } else if (strncmp(line, "timens ", 7) == 0) {
       // "timens monotonic 10 0" -> one line of /proc/self/timens_offsets
       int n = snprintf(timens + tlen, sizeof(timens) - tlen, "%s\n", line + 7);
@@ -627,21 +671,25 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
     close(fd);
   }
 
-  char buf[32];
+  // After the user namespace (its root owns the keyring) and before the
+  // fork: the child inherits the session keyring.
+  if (keyring[0]) keyring_id = join_keyring(keyring, keyring_want);
+
+  char buf[48];
   if (fork_pid) {
     // A new or joined pid namespace applies to children only: the child is
     // the container init; this intermediate reports its pid and exits.
     pid_t child = fork();
     if (child < 0) bail("fork into pid namespace");
     if (child > 0) {
-      int n = snprintf(buf, sizeof(buf), "%d", child);
+      int n = snprintf(buf, sizeof(buf), "%d %ld", child, keyring_id);
       send_msg(MSG_PID, buf, (uint32_t)n);
       _exit(0);
     }
     if (fastexec) fast_exec();
     return;
   }
-  int n = snprintf(buf, sizeof(buf), "%d", getpid());
+  int n = snprintf(buf, sizeof(buf), "%d %ld", getpid(), keyring_id);
   if (send_msg(MSG_PID, buf, (uint32_t)n) < 0) _exit(1);
   if (fastexec) fast_exec();
 }

@@ -69,6 +69,9 @@ type State struct {
 	// OwnPidNS: the container's pid namespace was created for it, so
 	// every process in it is the container's.
 	OwnPidNS bool `json:"own_pid_ns,omitempty"`
+	// Keyring: the serial of the init's own session keyring, which exec'd
+	// processes join (0: the caller's, --no-new-keyring or no keys).
+	Keyring int32 `json:"keyring,omitempty"`
 
 	// Creating: create has not finished. create saves the record as it
 	// makes things (the cgroup, the init and, without a mount namespace,
