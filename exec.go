@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/hutch-runtime/hutch/libcontainer"
+	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
 	"github.com/hutch-runtime/hutch/libcontainer/console"
 )
 
@@ -35,58 +36,72 @@ var execCommand = &cli.Command{
 		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs"},
 		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (from 3 on)"},
+		&cli.BoolFlag{Name: "ignore-paused", Usage: "exec into a paused container (the process runs once it is resumed)"},
+		&cli.StringSliceFlag{Name: "cgroup", Usage: "run the process in an existing sub-cgroup of the container's: [controller[,controller...]:]path (repeat for v1 hierarchies)"},
 	},
+	// Every failure of exec itself exits 255, as runc's does ("exec
+	// failed: ..."): a status the process's own exit cannot be told from
+	// would make `exec ct false` and a refused exec look alike.
 	Action: func(ctx *cli.Context) error {
-		if ctx.NArg() < 1 {
-			return errors.New("exec: requires the container id")
+		err := execAction(ctx)
+		var code exitCode
+		if err != nil && !errors.As(err, &code) {
+			fatalWith(fmt.Errorf("exec failed: %w", err), 255)
 		}
-		id := ctx.Args().First()
-		store := stateStore(ctx)
-		p, err := execProcess(ctx, id)
-		if err != nil {
-			return err
-		}
-		preserve, err := passedFds(ctx, 0)
-		if err != nil {
-			return err
-		}
-		o := libcontainer.ExecOpts{
-			ID: id, Process: p, PidFile: ctx.String("pid-file"), PidfdSocket: ctx.String("pidfd-socket"), ConsoleSocket: ctx.String("console-socket"),
-			Detach: ctx.Bool("detach"), PreserveFds: preserve,
-		}
-		if p.Terminal && o.ConsoleSocket == "" && !o.Detach {
-			// hutch serves the terminal itself, on the caller's stdio.
-			fg, err := console.NewForeground()
-			if err != nil {
-				return err
-			}
-			defer fg.Close()
-			if p.ConsoleSize == nil {
-				p.ConsoleSize = fg.Size()
-			}
-			o.Console = fg.Peer()
-			o.Started = func(fw *libcontainer.SignalForwarder) error {
-				if _, err := fg.Attach(); err != nil {
-					return fmt.Errorf("process.terminal: %w", err)
-				}
-				fw.OnResize(fg.Resize)
-				return nil
-			}
-			code, err := libcontainer.Exec(store, o)
-			fg.Close() // the output, then the caller's terminal modes
-			return execResult(code, err)
-		}
-		return execResult(libcontainer.Exec(store, o))
+		return err
 	},
 }
 
-// execResult ends exec with the process's status, or 255 (runc's) when it
-// could not be started.
-func execResult(code int, err error) error {
-	var ee *libcontainer.ExecError
-	if errors.As(err, &ee) {
-		fatalWith(err, 255)
+// execAction runs exec; an exitCode error carries the process's status.
+func execAction(ctx *cli.Context) error {
+	if ctx.NArg() < 1 {
+		return errors.New("exec: requires the container id")
 	}
+	id := ctx.Args().First()
+	store := stateStore(ctx)
+	p, err := execProcess(ctx, id)
+	if err != nil {
+		return err
+	}
+	preserve, err := passedFds(ctx, 0)
+	if err != nil {
+		return err
+	}
+	sub, err := cgroups.ParseSub(ctx.StringSlice("cgroup"))
+	if err != nil {
+		return err
+	}
+	o := libcontainer.ExecOpts{
+		ID: id, Process: p, PidFile: ctx.String("pid-file"), PidfdSocket: ctx.String("pidfd-socket"), ConsoleSocket: ctx.String("console-socket"),
+		Detach: ctx.Bool("detach"), PreserveFds: preserve, IgnorePaused: ctx.Bool("ignore-paused"), Cgroup: sub,
+	}
+	if p.Terminal && o.ConsoleSocket == "" && !o.Detach {
+		// hutch serves the terminal itself, on the caller's stdio.
+		fg, err := console.NewForeground()
+		if err != nil {
+			return err
+		}
+		defer fg.Close()
+		if p.ConsoleSize == nil {
+			p.ConsoleSize = fg.Size()
+		}
+		o.Console = fg.Peer()
+		o.Started = func(fw *libcontainer.SignalForwarder) error {
+			if _, err := fg.Attach(); err != nil {
+				return fmt.Errorf("process.terminal: %w", err)
+			}
+			fw.OnResize(fg.Resize)
+			return nil
+		}
+		code, err := libcontainer.Exec(store, o)
+		fg.Close() // the output, then the caller's terminal modes
+		return execResult(code, err)
+	}
+	return execResult(libcontainer.Exec(store, o))
+}
+
+// execResult ends exec with the process's status.
+func execResult(code int, err error) error {
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,9 @@ func main() {
 		Name:    "hutch",
 		Usage:   "an OCI container runtime",
 		Version: fmt.Sprintf("%s\nspec: %s", version, specs.Version),
+		// One flag, one value, as runc's CLI reads them: "-e A=x,y" is one
+		// variable and "--cgroup cpu,memory:sub" one sub-cgroup.
+		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "root", Usage: "state directory (default /run/hutch, $XDG_RUNTIME_DIR/hutch when not root)"},
 			&cli.StringFlag{Name: "log", Usage: "log file (default stderr)"},

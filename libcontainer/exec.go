@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
+	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
 	"github.com/hutch-runtime/hutch/libcontainer/console"
 	"github.com/hutch-runtime/hutch/libcontainer/initproc"
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
@@ -39,6 +40,12 @@ type ExecOpts struct {
 	Console     *os.File
 	Detach      bool
 	PreserveFds int
+	// IgnorePaused: exec into a paused container; the process stays
+	// frozen with it until resume (exec --ignore-paused).
+	IgnorePaused bool
+	// Cgroup: the sub-cgroup(s) of the container's to run the process in
+	// (exec --cgroup), controller -> path ("" for every hierarchy).
+	Cgroup map[string]string
 	// Started, if set, runs once the process has started and before the
 	// wait for it (the foreground terminal attaches there), with the
 	// signal forwarder of the wait.
@@ -138,11 +145,18 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer unlock()
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
 	switch c.Status {
 	case state.Running, state.Created:
 	case state.Paused:
-		return 0, errors.New("cannot exec in a paused container")
+		if !o.IgnorePaused {
+			return 0, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
+		}
 	case state.Creating:
 		return 0, errors.New("cannot exec in a container that is being created")
 	default:
@@ -217,6 +231,16 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		plan = append(plan, keyringPlan(o.ID, c.State.Keyring)...)
 	}
 	m := c.cgroup()
+	if o.Cgroup != nil {
+		if m == nil {
+			return 0, errors.New("--cgroup: the container has no cgroup of its own")
+		}
+		sub, err := cgroups.SubPaths(c.State.CgroupPaths, o.Cgroup)
+		if err != nil {
+			return 0, err
+		}
+		m = cgroups.Load(sub, nil)
+	}
 	cloneDir := ""
 	if m != nil {
 		cloneDir = m.CloneInto()
@@ -243,6 +267,13 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 			return fail(fmt.Errorf("join the container's cgroup: %w", err))
 		}
 		t.Mark("cgroup_join")
+	}
+	if c.Status == state.Paused {
+		// The process is frozen from here until resume, which takes the
+		// lock: hold it no longer. (A delete meanwhile kills the process
+		// with the rest of the cgroup.)
+		unlock()
+		locked = false
 	}
 	xplan := execPlan(o.Process, profile, o.PreserveFds, rootFd)
 	if xplan != nil {

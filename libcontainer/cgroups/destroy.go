@@ -31,6 +31,14 @@ func (m *manager) Destroy() error {
 	deadline := time.Now().Add(2 * time.Second)
 	var errs []error
 	for _, d := range dirs {
+		if leaves[d] {
+			// Sub-cgroups in the container's own cgroup (exec --cgroup,
+			// or made by the container) are the container's too.
+			if err := removeSubdirs(d, deadline, 0); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
 		if err := removeDir(d, leaves[d], deadline); err != nil {
 			errs = append(errs, err)
 		}
@@ -106,4 +114,32 @@ func hasSubdirs(d string) bool {
 		}
 	}
 	return false
+}
+
+// removeSubdirs removes the cgroups below d, deepest first. Only
+// directories: cgroupfs has no symlinks, and its files go with their dir.
+func removeSubdirs(d string, deadline time.Time, depth int) error {
+	if depth > 64 {
+		return fmt.Errorf("cgroups: %s: sub-cgroups nested too deep", d)
+	}
+	ents, err := os.ReadDir(d)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("cgroups: %w", err)
+	}
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		sub := filepath.Join(d, e.Name())
+		if err := removeSubdirs(sub, deadline, depth+1); err != nil {
+			return err
+		}
+		if err := removeDir(sub, true, deadline); err != nil {
+			return err
+		}
+	}
+	return nil
 }

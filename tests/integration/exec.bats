@@ -66,6 +66,10 @@ start_container() {
 	[ "${lines[1]}" = 1000 ]
 	[ "${lines[2]}" = /tmp ]
 	[ "${lines[3]}" = bar ]
+	# One --env, one variable, commas and all (as runc).
+	run hutch exec --env FOO=a,b ex sh -c 'echo $FOO'
+	[ "$status" -eq 0 ]
+	[ "$output" = a,b ]
 }
 
 @test "exec --process reads a bare process object" {
@@ -101,11 +105,69 @@ start_container() {
 	[ "$(echo "${lines[1]}" | tr -s ' ' | sed 's/^ //')" = "0 100000 65536" ]
 }
 
-@test "exec into a stopped container fails" {
+@test "exec into a stopped container fails with 255, as runc" {
 	set_args true
 	hutch_start_bg ex
 	wait_status ex stopped
 	run hutch exec ex true
-	[ "$status" -ne 0 ]
-	[[ "$output" == *stopped* ]]
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"exec failed: "*stopped* ]]
+	run hutch exec nosuch true
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"exec failed: "*"container does not exist"* ]]
+}
+
+@test "exec into a paused container: refused with runc's words; --ignore-paused runs it on resume" {
+	start_container ex
+	hutch pause ex
+	run hutch exec ex true
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"cannot exec in a paused container (use --ignore-paused to override)"* ]]
+	# The process joins the frozen cgroup and runs once resumed; resume
+	# must not wait for the exec (which holds no lock meanwhile).
+	hutch exec --ignore-paused ex sh -c 'echo ran >/exec-ran' </dev/null >"$TESTDIR/exec.out" 2>&1 3>&- &
+	local xpid=$!
+	sleep 0.5
+	[ ! -e "$ROOTFS/exec-ran" ]
+	hutch resume ex
+	wait "$xpid"
+	[ "$(cat "$ROOTFS/exec-ran")" = ran ]
+	[ "$(ct_status ex)" = running ]
+}
+
+@test "exec --cgroup: an existing sub-cgroup of the container's, per v1 controller or in every hierarchy" {
+	start_container ex
+	local d
+	for d in /sys/fs/cgroup/*/hutch/ex; do
+		mkdir "$d/sub"
+	done
+	# A new v1 cpuset is empty: give it the parent's, as one would.
+	cat /sys/fs/cgroup/cpuset/hutch/ex/cpuset.cpus >/sys/fs/cgroup/cpuset/hutch/ex/sub/cpuset.cpus
+	cat /sys/fs/cgroup/cpuset/hutch/ex/cpuset.mems >/sys/fs/cgroup/cpuset/hutch/ex/sub/cpuset.mems
+	# One controller, and two in one value (no splitting at the comma).
+	run hutch exec --cgroup memory:sub ex cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	[[ "$output" == *":memory:/sub"* ]]
+	[[ "$output" == *":pids:/"$'\n'* ]]
+	run hutch exec --cgroup memory,pids:sub ex cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	[[ "$output" == *":memory:/sub"* ]] && [[ "$output" == *":pids:/sub"* ]]
+	[[ "$output" == *":cpu:/"$'\n'* ]]
+	# A bare path: every hierarchy, the hybrid cgroup2 one too.
+	run hutch exec --cgroup sub ex cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	[ "$(grep -vc ':/sub$' <<<"$output")" = 0 ]
+	# Refused: outside the container's cgroup, missing, unknown controller.
+	run hutch exec --cgroup memory:../.. ex true
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"not a sub-cgroup path"* ]]
+	run hutch exec --cgroup memory:nosuch ex true
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"/sys/fs/cgroup/memory/hutch/ex/nosuch does not exist"* ]]
+	run hutch exec --cgroup bogus:sub ex true
+	[ "$status" -eq 255 ]
+	[[ "$output" == *'no cgroup of controller \"bogus\"'* ]]
+	# delete removes the sub-cgroups with the container's.
+	hutch delete --force ex
+	assert_no_leftovers ex
 }
