@@ -36,7 +36,8 @@ var killCommand = &cli.Command{
 // parseSignal accepts KILL, SIGKILL, sigkill and 9.
 func parseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
+		// 0 sends nothing: whether the init is alive (runc accepts it).
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("invalid signal %q", s)
 		}
 		return unix.Signal(n), nil

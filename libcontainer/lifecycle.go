@@ -151,6 +151,8 @@ func Start(store state.Store, id string) error {
 	case state.Created:
 	case state.Stopped:
 		return errors.New("cannot start a container that has stopped")
+	case state.Paused:
+		return errors.New("cannot start a container in the paused state")
 	default:
 		return fmt.Errorf("cannot start an already %s container", c.Status)
 	}

@@ -8,9 +8,9 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 )
 
-// Pause freezes every process of a running container. A created one is
-// refused (runc allows it): its status would still read "created", start
-// would wait forever on the frozen init, and delete could not kill it.
+// Pause freezes every process of a running or created container (as runc:
+// a paused created container reads "paused", start refuses it, resume makes
+// it created again).
 func Pause(store state.Store, id string) error {
 	c, unlock, err := lockAndLoad(store, id)
 	if err != nil {
@@ -18,9 +18,7 @@ func Pause(store state.Store, id string) error {
 	}
 	defer unlock()
 	switch c.Status {
-	case state.Running:
-	case state.Created:
-		return fmt.Errorf("container not running: %s is created but not started; start it before pausing", id)
+	case state.Running, state.Created:
 	default:
 		return errors.New("container not running")
 	}
@@ -72,9 +70,7 @@ func Resume(store state.Store, id string) error {
 		return err
 	}
 	defer unlock()
-	// A created container that was paused still reports "created" (the
-	// exec fifo decides first), so ask the freezer too.
-	if c.Status != state.Paused && !(c.Status == state.Created && c.frozen()) {
+	if c.Status != state.Paused {
 		return errors.New("container not paused")
 	}
 	m := c.cgroup()

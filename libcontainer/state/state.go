@@ -192,7 +192,7 @@ func (s Store) Reserve(id string) (*Entry, error) {
 	if err := unix.Mkdirat(root, id, 0o700); err != nil {
 		unix.Close(root)
 		if err == unix.EEXIST {
-			return nil, fmt.Errorf("container with id %q already exists", id)
+			return nil, fmt.Errorf("container %q: container with given ID already exists", id)
 		}
 		return nil, &os.PathError{Op: "create state directory", Path: filepath.Join(s.Root, id), Err: err}
 	}

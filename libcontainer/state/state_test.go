@@ -86,11 +86,11 @@ func TestInvalidIDRefusedEverywhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"../v", "..", ".", "", "a/b", "/abs"} {
-		if _, err := s.Open(id); err == nil || !strings.Contains(err.Error(), "invalid container id") {
-			t.Errorf("Open(%q) = %v, want invalid container id", id, err)
+		if _, err := s.Open(id); err == nil || !strings.Contains(err.Error(), "invalid container ID format") {
+			t.Errorf("Open(%q) = %v, want invalid container ID format", id, err)
 		}
-		if _, err := s.Reserve(id); err == nil || !strings.Contains(err.Error(), "invalid container id") {
-			t.Errorf("Reserve(%q) = %v, want invalid container id", id, err)
+		if _, err := s.Reserve(id); err == nil || !strings.Contains(err.Error(), "invalid container ID format") {
+			t.Errorf("Reserve(%q) = %v, want invalid container ID format", id, err)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(base, "v")); err != nil {
@@ -220,8 +220,8 @@ func TestStatusDerivedFromProcess(t *testing.T) {
 	if got := e.Status(st, nil); got != Created {
 		t.Fatalf("with fifo: %s, want created", got)
 	}
-	if got := e.Status(st, func() bool { return true }); got != Created {
-		t.Fatalf("created beats frozen: %s", got)
+	if got := e.Status(st, func() bool { return true }); got != Paused {
+		t.Fatalf("a frozen created container: %s, want paused (as runc)", got)
 	}
 	os.Remove(filepath.Join(e.Dir(), FifoFile))
 	if got := e.Status(st, func() bool { return true }); got != Paused {

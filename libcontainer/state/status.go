@@ -52,8 +52,9 @@ func (st *State) Alive() bool {
 
 // Status derives the container status: creating while a create is still
 // at work on it, stopped once the init is gone (or the create that was
-// making it died), created while the exec fifo exists, running otherwise.
-// frozen reports a frozen cgroup (paused); it may be nil.
+// making it died), paused while its cgroup is frozen, created while the
+// exec fifo exists, running otherwise. frozen reports a frozen cgroup; it
+// may be nil.
 func (e *Entry) Status(st *State, frozen func() bool) string {
 	if st.Creating {
 		// The create holds the lock until it has saved the finished
@@ -67,11 +68,13 @@ func (e *Entry) Status(st *State, frozen func() bool) string {
 	if !st.Alive() {
 		return Stopped
 	}
-	if e.Has(FifoFile) {
-		return Created
-	}
+	// Frozen first: a created container can be paused too, as in runc
+	// (resume makes it created again).
 	if frozen != nil && frozen() {
 		return Paused
+	}
+	if e.Has(FifoFile) {
+		return Created
 	}
 	return Running
 }

@@ -55,11 +55,11 @@ bounded() { prlimit --as=$((2 << 30)) timeout -k 2 20 "$HUTCH" --root "$ROOT" "$
 		run hutch $cmd ../v
 		echo "$cmd: $status: $output"
 		[ "$status" -ne 0 ]
-		[[ "$output" == *'invalid container id \"../v\"'* ]]
+		[[ "$output" == *'invalid container ID format: \"../v\"'* ]]
 	done
 	run hutch exec ../v /bin/true
 	[ "$status" -ne 0 ]
-	[[ "$output" == *'invalid container id \"../v\"'* ]]
+	[[ "$output" == *'invalid container ID format: \"../v\"'* ]]
 	[ -f "$TESTDIR/v/precious" ]
 	assert_root_empty
 }

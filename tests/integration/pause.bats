@@ -69,14 +69,28 @@ start_counter() {
 	[[ "$output" == *"container not running"* ]]
 }
 
-@test "pause of a created container fails and leaves it startable" {
+@test "pause of a created container: paused, start refused until resume, as runc" {
 	hutch_create cmd-pause
-	run hutch pause cmd-pause
+	hutch pause cmd-pause
+	[ "$(freezer_state cmd-pause)" = FROZEN ]
+	[ "$(ct_status cmd-pause)" = paused ]
+	run hutch start cmd-pause
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"container not running"* ]]
-	[ "$(freezer_state cmd-pause)" = THAWED ]
+	[[ "$output" == *"cannot start a container in the paused state"* ]]
+	hutch resume cmd-pause
+	[ "$(ct_status cmd-pause)" = created ]
 	hutch start cmd-pause
 	[ "$(ct_status cmd-pause)" = running ]
+}
+
+@test "delete --force of a paused created container leaves nothing" {
+	hutch_create cmd-pause
+	hutch pause cmd-pause
+	run hutch delete cmd-pause
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not stopped: paused"* ]]
+	hutch delete --force cmd-pause
+	assert_no_leftovers cmd-pause
 }
 
 @test "resume of a container that is not paused fails" {

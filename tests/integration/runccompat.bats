@@ -201,3 +201,22 @@ recv_pidfd() {
 	[[ "$output" == *"--pidfd-socket \\\"$TESTDIR/none.sock\\\": connect"* ]]
 	assert_no_leftovers ct
 }
+
+@test "runc's exit statuses and error words: kill 0, duplicate and invalid ids" {
+	hutch_create ct
+	# Signal 0: is the init alive (scripts poll with it).
+	run hutch kill ct 0
+	[ "$status" -eq 0 ]
+	[ "$(ct_status ct)" = created ]
+	try_create ct
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'container \"ct\": container with given ID already exists'* ]]
+	run hutch state 'a/b'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'invalid container ID format: \"a/b\"'* ]]
+	hutch kill ct KILL
+	wait_status ct stopped
+	run hutch kill ct 0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"container not running"* ]]
+}
