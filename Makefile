@@ -77,11 +77,13 @@ integration: build testtools
 engines: build testtools
 	$(BATS) $(BATSFLAGS) tests/engines
 
-# testtools: the console socket of the terminal tests (recvtty) and the
-# static sd_notify stand-in copied into containers (sdnotify).
+# testtools: the console socket of the terminal tests (recvtty), the
+# static sd_notify stand-in copied into containers (sdnotify), and the
+# static syscall caller the seccomp tests copy into containers (syscallnr).
 testtools:
 	$(GO) build -o tests/.cache/recvtty ./tests/cmd/recvtty
 	CGO_ENABLED=0 $(GO) build -o tests/.cache/sdnotify ./tests/cmd/sdnotify
+	CGO_ENABLED=0 $(GO) build -o tests/.cache/syscallnr ./tests/cmd/syscallnr
 	$(GO) build -o tests/.cache/seccompagent ./tests/cmd/seccompagent
 
 # demo: a busybox container that greets from inside.
