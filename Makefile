@@ -77,13 +77,15 @@ integration: build testtools
 engines: build testtools
 	$(BATS) $(BATSFLAGS) tests/engines
 
-# testtools: the console socket of the terminal tests (recvtty) and the
-# static sd_notify stand-in copied into containers (sdnotify), the keyring
-# probe (keyctl)
+# testtools: the console socket of the terminal tests (recvtty); static
+# binaries the tests copy into containers: the sd_notify stand-in
+# (sdnotify), the keyring probe (keyctl) and the syscall caller of the
+# seccomp tests (syscallnr).
 testtools:
 	$(GO) build -o tests/.cache/recvtty ./tests/cmd/recvtty
 	CGO_ENABLED=0 $(GO) build -o tests/.cache/sdnotify ./tests/cmd/sdnotify
 	CGO_ENABLED=0 $(GO) build -o tests/.cache/keyctl ./tests/cmd/keyctl
+	CGO_ENABLED=0 $(GO) build -o tests/.cache/syscallnr ./tests/cmd/syscallnr
 	$(GO) build -o tests/.cache/seccompagent ./tests/cmd/seccompagent
 
 # demo: a busybox container that greets from inside.

@@ -72,3 +72,24 @@ func validOp(op specs.LinuxSeccompOperator) bool {
 	}
 	return false
 }
+
+// retENOSYS is what a syscall newer than the profile gets.
+const retENOSYS = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+
+// newerThanProfile reports whether syscalls newer than every syscall the
+// profile names should fail with ENOSYS rather than get the default action
+// dflt (the return value of defaultAction). A profile cannot name what did
+// not exist when it was written; EPERM for such a syscall makes the C
+// library report an error, while ENOSYS makes it fall back to the older
+// syscall, which the profile does decide on. runc does the same (its
+// patchbpf package puts a stub in front of libseccomp's program). Not for a
+// default that lets syscalls through: ALLOW and LOG run them anyway, and a
+// tracer is expected to handle new syscalls itself (runc skips TRACE for
+// that reason). Nothing to do when the default is ENOSYS already.
+func newerThanProfile(dflt specs.LinuxSeccompAction, ret uint32) bool {
+	switch dflt {
+	case specs.ActAllow, specs.ActLog, specs.ActTrace:
+		return false
+	}
+	return ret != retENOSYS
+}

@@ -74,9 +74,11 @@ func (p *profile) sections() []section {
 //
 //	load arch; one "arch == X -> section X" test per section; bad-arch return
 //	per section: load nr; [x32 split]; per syscall "nr == N -> its rules";
-//	default return
+//	[nr > newest named -> ENOSYS]; default return
 //
-// and emits it back to front (see builder).
+// and emits it back to front (see builder). The x32 split comes before the
+// ENOSYS test, so x86_64's test never sees an x32 number (they all have the
+// x32 bit and would look newer) and x32's compares x32 numbers.
 func (p *profile) generate() []unix.SockFilter {
 	b := &builder{}
 	secs := p.sections()
@@ -153,14 +155,43 @@ func (p *profile) collect(a *archInfo) []*sysRules {
 	return out
 }
 
+// newest returns the highest number on a of the syscalls the profile
+// names, whatever their action; false when it names none known on a.
+func (p *profile) newest(a *archInfo) (uint32, bool) {
+	var hi uint32
+	found := false
+	for _, r := range p.rules {
+		for _, n := range r.names {
+			if nr, ok := a.table.lookup(n); ok && (!found || nr > hi) {
+				hi, found = nr, true
+			}
+		}
+	}
+	return hi, found
+}
+
 // emitSyscalls emits the syscall dispatch for one architecture (A holds nr
 // on entry) and returns its first instruction.
 func (p *profile) emitSyscalls(b *builder, a *archInfo) label {
 	srs := p.collect(a)
-	next := b.ret(p.dflt)
+	dflt := b.ret(p.dflt)
+	next := dflt
+	if newest, ok := p.newest(a); ok && p.newerENOSYS {
+		// Reached only by syscalls without a rule: all named ones are
+		// at most newest, so rules always win.
+		enosys := b.ret(retENOSYS)
+		next = b.jump(opJgt, newest, enosys, dflt)
+		if a.audit == auditS390X {
+			// On s390x, nr 0 is the multiplexer that large syscall
+			// numbers go through; one the kernel does not know
+			// arrives as 0, so runc answers 0 with ENOSYS as well.
+			// No syscall the tables name has number 0 there.
+			next = b.jump(opJeq, 0, enosys, next)
+		}
+	}
 	// Most recent RET per value: syscalls with only an unconditional rule
 	// jump to a shared one while it is within reach.
-	rets := map[uint32]label{p.dflt: next}
+	rets := map[uint32]label{p.dflt: dflt}
 	for i := len(srs) - 1; i >= 0; i-- {
 		sr := srs[i]
 		var target label

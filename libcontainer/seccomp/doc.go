@@ -33,6 +33,14 @@
 //     args is the fallback for its syscall; without a matching rule the
 //     default action applies.
 //   - errnoRet defaults to EPERM for SCMP_ACT_ERRNO and SCMP_ACT_TRACE.
+//   - Syscalls newer than every syscall the profile names (a higher number
+//     than any named one, per architecture; x86_64 and x32 each against
+//     their own) get ENOSYS instead of the default action, so that the C
+//     library falls back to the older syscall the profile was written for,
+//     as runc does. Not when the default is SCMP_ACT_ALLOW, SCMP_ACT_LOG or
+//     SCMP_ACT_TRACE, nor when no named syscall is known on that
+//     architecture. Named syscalls are never affected: their rules decide.
+//     On s390x, nr 0 (unknown large syscall numbers) gets ENOSYS as well.
 package seccomp
 
 //go:generate go run mktables.go

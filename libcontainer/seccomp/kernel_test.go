@@ -66,6 +66,9 @@ func runChild(name string) int {
 		{"socket_unix", unix.SYS_SOCKET, [3]uintptr{unix.AF_UNIX, unix.SOCK_STREAM | unix.SOCK_CLOEXEC}},
 		{"getppid_big", unix.SYS_GETPPID, [3]uintptr{0x100000005}},
 		{"getppid_small", unix.SYS_GETPPID, [3]uintptr{5}},
+		// Newer (Linux 6.6) than every syscall some profiles name; with
+		// no path it fails with EFAULT when it runs.
+		{"fchmodat2", unix.SYS_FCHMODAT2, [3]uintptr{atFdcwd}},
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		fmt.Println("no_new_privs:", err)
@@ -208,6 +211,19 @@ func TestKernelDefaultErrnoAllowList(t *testing.T) {
 	}
 	expect(t, res, map[string]int{"uname": 0, "getpid": 0, "mkdir": int(unix.ENOSYS), "getcwd": int(unix.ENOSYS),
 		"socket_unix": 0, "socket_inet": int(unix.ENOSYS)})
+}
+
+func TestKernelNewerSyscallENOSYS(t *testing.T) {
+	// goRuntimeSyscalls names nothing newer than clone3 (Linux 5.3).
+	s := &specs.LinuxSeccomp{
+		DefaultAction: specs.ActErrno,
+		Syscalls:      []specs.LinuxSyscall{{Names: append([]string{"uname"}, goRuntimeSyscalls...), Action: specs.ActAllow}},
+	}
+	res, _, err := runProfile(t, "newer", s, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, res, map[string]int{"uname": 0, "fchmodat2": int(unix.ENOSYS), "mkdir": int(unix.EPERM), "getcwd": int(unix.EPERM)})
 }
 
 func TestKernelTraceWithoutTracer(t *testing.T) {

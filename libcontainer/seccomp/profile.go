@@ -28,8 +28,11 @@ type profile struct {
 	dflt   uint32
 	flags  uint
 	notify bool
-	arches []*archInfo // runnable here, native first, no duplicates
-	rules  []rule
+	// newerENOSYS: syscalls newer than every one the profile names get
+	// ENOSYS instead of dflt (see newerThanProfile).
+	newerENOSYS bool
+	arches      []*archInfo // runnable here, native first, no duplicates
+	rules       []rule
 }
 
 // Syscalls that the runtime itself needs between installing the filter and
@@ -46,6 +49,7 @@ func parse(s *specs.LinuxSeccomp) (*profile, error) {
 	if p.dflt, err = actionRet(s.DefaultAction, s.DefaultErrnoRet, "linux.seccomp.defaultAction"); err != nil {
 		return nil, err
 	}
+	p.newerENOSYS = newerThanProfile(s.DefaultAction, p.dflt)
 
 	native := nativeArches()
 	if len(native) == 0 {
