@@ -709,10 +709,43 @@ func bootstrapPlan(s *specs.Spec, nsFds map[specs.LinuxNamespaceType]int) ([]byt
 	for clock, off := range s.Linux.TimeOffsets {
 		fmt.Fprintf(&b, "timens %s %d %d\n", clock, off.Secs, off.Nanosecs)
 	}
+	if err := writeMempolicy(&b, s.Linux.MemoryPolicy); err != nil {
+		return nil, err
+	}
 	if pidns {
 		b.WriteString("fork\n")
 	}
 	return []byte(b.String()), nil
+}
+
+// writeMempolicy renders linux.memoryPolicy as the plan line
+// "mempolicy MODE FLAGS WORD[,WORD...]": set_mempolicy(2)'s mode, its
+// MPOL_F_* flags, and the node mask in 64-bit hex words, lowest nodes first.
+// The constructor sets it before the fork into the pid namespace: the
+// policy is inherited by children and kept across execve.
+func writeMempolicy(b *strings.Builder, p *specs.LinuxMemoryPolicy) error {
+	if p == nil {
+		return nil
+	}
+	mp, err := spec.ParseMemoryPolicy(p)
+	if err != nil {
+		return err
+	}
+	last := 0
+	for i, w := range mp.Nodes {
+		if w != 0 {
+			last = i
+		}
+	}
+	fmt.Fprintf(b, "mempolicy %d %#x ", mp.Mode, mp.Flags)
+	for i, w := range mp.Nodes[:last+1] {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(b, "%#x", w)
+	}
+	b.WriteByte('\n')
+	return nil
 }
 
 var cloneFlags = map[specs.LinuxNamespaceType]int{

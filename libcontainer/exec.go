@@ -168,17 +168,20 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		return 0, err
 	}
 	defer closeJoined(joined)
-	// The container's seccomp profile applies to exec'd processes too.
+	// The container's seccomp profile and memory policy apply to exec'd
+	// processes too.
 	var profile *specs.LinuxSeccomp
+	var mpol *specs.LinuxMemoryPolicy
 	var cs struct {
 		Linux *struct {
-			Seccomp    *specs.LinuxSeccomp    `json:"seccomp"`
-			Namespaces []specs.LinuxNamespace `json:"namespaces"`
+			Seccomp      *specs.LinuxSeccomp      `json:"seccomp"`
+			MemoryPolicy *specs.LinuxMemoryPolicy `json:"memoryPolicy"`
+			Namespaces   []specs.LinuxNamespace   `json:"namespaces"`
 		} `json:"linux"`
 	}
 	joinedMount := false
 	if err := c.SpecPart(&cs); err == nil && cs.Linux != nil {
-		profile = cs.Linux.Seccomp
+		profile, mpol = cs.Linux.Seccomp, cs.Linux.MemoryPolicy
 		for _, n := range cs.Linux.Namespaces {
 			joinedMount = joinedMount || n.Type == specs.MountNamespace && n.Path != ""
 		}
@@ -226,7 +229,10 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		extra = append(extra, n.file)
 		nsFds[n.typ] = 3 + o.PreserveFds + len(extra)
 	}
-	plan := joinPlan(joined, nsFds)
+	plan, err := joinPlan(joined, nsFds, mpol)
+	if err != nil {
+		return 0, err
+	}
 	if c.State.Keyring != 0 {
 		plan = append(plan, keyringPlan(o.ID, c.State.Keyring)...)
 	}
@@ -402,8 +408,9 @@ func openInitNamespaces(st *state.State) ([]joinedNS, error) {
 	return out, nil
 }
 
-// joinPlan joins the namespaces (fds of the init from nsFds, in nsOrder).
-func joinPlan(joined []joinedNS, nsFds map[specs.LinuxNamespaceType]int) []byte {
+// joinPlan joins the namespaces (fds of the init from nsFds, in nsOrder)
+// and sets the container's memory policy, as create's init had it.
+func joinPlan(joined []joinedNS, nsFds map[specs.LinuxNamespaceType]int, mpol *specs.LinuxMemoryPolicy) ([]byte, error) {
 	var b strings.Builder
 	fork := false
 	for _, n := range joined {
@@ -417,10 +424,13 @@ func joinPlan(joined []joinedNS, nsFds map[specs.LinuxNamespaceType]int) []byte 
 	// an exec'd init needs nothing under /proc/self that this denies (the
 	// LSM attr/exec files are writable by all).
 	b.WriteString("nodump\n")
+	if err := writeMempolicy(&b, mpol); err != nil {
+		return nil, err
+	}
 	if fork {
 		b.WriteString("fork\n")
 	}
-	return []byte(b.String())
+	return []byte(b.String()), nil
 }
 
 // LoadProcess reads a bare runtime-spec process object (exec --process),

@@ -36,6 +36,9 @@ func FuzzPrepare(f *testing.F) {
 		`{"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{}}`,
 		`{"ociVersion":"1.0.2","process":{"args":[],"cwd":"/","capabilities":{}},"root":{"path":"rootfs"},"linux":{"namespaces":[],"resources":{},"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}}}`,
 		`{"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/","rlimits":[],"user":{}},"root":{"path":"rootfs"},"mounts":[{}],"hooks":{"prestart":[{}]},"linux":{"devices":[{}],"resources":{"devices":[{}],"memory":{},"cpu":{}},"seccomp":{"syscalls":[{"names":[]}]}}}`,
+		`{"ociVersion":"1.3.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{"memoryPolicy":{"mode":"MPOL_INTERLEAVE","nodes":" 0-3,,7,1023","flags":["MPOL_F_STATIC_NODES"]}}}`,
+		`{"ociVersion":"1.3.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{"memoryPolicy":{"mode":"MPOL_BIND","nodes":"0-9876543210,-,3-1,x"}}}`,
+		`{"ociVersion":"1.3.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{"memoryPolicy":{}}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
 	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
+	"github.com/hutch-runtime/hutch/libcontainer/spec"
 )
 
 // Document is the features JSON. potentiallyUnsafeConfigAnnotations is
@@ -49,6 +50,7 @@ func Get(version string) *Document {
 			Selinux:      &features.Selinux{Enabled: &selinux},
 			// Not implemented: refused at create when the config asks.
 			IntelRdt:        &features.IntelRdt{Enabled: &f},
+			MemoryPolicy:    &features.MemoryPolicy{Modes: spec.MemoryPolicyModes(), Flags: spec.MemoryPolicyFlags()},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &t}},
 			NetDevices:      &features.NetDevices{Enabled: &t},
 		},

@@ -1,4 +1,5 @@
-// Namespace setup for the container init, run before the Go runtime starts.
+// Namespace setup for the container init, and the NUMA memory policy that
+// it inherits, run before the Go runtime starts.
 // See nsenter.go for why this is C, and docs/process-model.md for the
 // protocol. Every failure is reported to the parent as an 'E' message whose
 // text names the step, then the process exits.
@@ -56,6 +57,9 @@
 #define HUTCH_KEY_USR_SEARCH 0x00080000u
 #define HUTCH_KEY_GRP_SEARCH 0x00000800u
 #define HUTCH_KEY_OTH_SEARCH 0x00000008u
+// The largest MAX_NUMNODES of a kernel (libcontainer/spec.MaxNUMANodes).
+#define MPOL_NODES 1024
+#define ULONG_BITS (8 * sizeof(unsigned long))
 
 static int sync_fd = -1;
 
@@ -156,6 +160,27 @@ static int ns_flag(const char *name) {
 }
 
 struct join { int flag; int fd; char name[16]; char path[4096]; };
+
+// parse_nodemask reads "WORD[,WORD...]", 64-bit hex words of nodes (lowest
+// first), into the kernel's unsigned long bitmap; 0 on success.
+static int parse_nodemask(const char *s, unsigned long *mask) {
+  memset(mask, 0, MPOL_NODES / 8);
+  for (size_t word = 0;; word++) {
+    char *end;
+    errno = 0;
+    unsigned long long w = strtoull(s, &end, 16);
+    if (end == s || errno) return -1;
+    for (size_t b = 0; b < 64; b++) {
+      if (!((w >> b) & 1)) continue;
+      size_t node = word * 64 + b;
+      if (node >= MPOL_NODES) return -1;
+      mask[node / ULONG_BITS] |= 1UL << (node % ULONG_BITS);
+    }
+    if (*end == 0) return 0;
+    if (*end != ',') return -1;
+    s = end + 1;
+  }
+}
 
 static void die_from_signal(int sig) {
   // Like the Go init this replaces: a signal that would end a process
@@ -577,6 +602,10 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
   size_t tlen = 0;
   char keyring[1100] = ""; // "_ses." and an id of up to 1024 characters
   long keyring_want = 0, keyring_id = 0;
+  int mpol = 0;
+  long mpol_mode = 0;
+  unsigned long mpol_flags = 0, mpol_mask[MPOL_NODES / ULONG_BITS];
+  char mpol_words[512] = "";
 
   for (char *save = NULL, *line = strtok_r(boot, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     if (strncmp(line, "join ", 5) == 0) {
@@ -607,6 +636,17 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
       // "timens monotonic 10 0" -> one line of /proc/self/timens_offsets
       int n = snprintf(timens + tlen, sizeof(timens) - tlen, "%s\n", line + 7);
       if (n > 0 && (size_t)n < sizeof(timens) - tlen) tlen += (size_t)n;
+    } else if (strncmp(line, "mempolicy ", 10) == 0) {
+      // "mempolicy MODE FLAGS WORD[,WORD...]" (libcontainer's writeMempolicy)
+      char *end;
+      mpol_mode = strtol(line + 10, &end, 0);
+      if (*end == ' ') mpol_flags = strtoul(end + 1, &end, 0);
+      if (*end != ' ' || parse_nodemask(end + 1, mpol_mask) < 0) {
+        errno = 0;
+        bail("nsenter: malformed mempolicy line");
+      }
+      snprintf(mpol_words, sizeof(mpol_words), "%s", end + 1);
+      mpol = 1;
     }
   }
   free(boot);
@@ -670,6 +710,12 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
     if (fd < 0 || write_full(fd, timens, tlen) < 0) bail("write /proc/self/timens_offsets (linux.timeOffsets)");
     close(fd);
   }
+
+  // linux.memoryPolicy: inherited by the fork below and kept across every
+  // execve, so the container init, or the exec'd process, runs with it.
+  // maxnode is one more than the mask's bits: the kernel counts one less.
+  if (mpol && syscall(SYS_set_mempolicy, mpol_mode | (long)mpol_flags, mpol_mask, (unsigned long)MPOL_NODES + 1) < 0)
+    bail("linux.memoryPolicy: set_mempolicy(mode %ld, flags %#lx, node mask %s)", mpol_mode, mpol_flags, mpol_words);
 
   // After the user namespace (its root owns the keyring) and before the
   // fork: the child inherits the session keyring.

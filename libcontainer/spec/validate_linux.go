@@ -40,14 +40,13 @@ func validateLinux(errs *errList, s *specs.Spec) {
 	if l.Seccomp != nil {
 		validateSeccomp(errs, l.Seccomp)
 	}
+	if l.MemoryPolicy != nil {
+		parseMemoryPolicy(errs, l.MemoryPolicy)
+	}
 	// Not implemented yet: refused rather than silently left out (the
-	// spec makes intelRdt a MUST; `hutch features` says enabled false and
-	// lists no memory policy modes).
+	// spec makes intelRdt a MUST; `hutch features` says enabled false).
 	if l.IntelRdt != nil {
 		errs.add("linux.intelRdt: Intel RDT (resctrl) is not supported by hutch")
-	}
-	if l.MemoryPolicy != nil {
-		errs.add("linux.memoryPolicy: NUMA memory policies are not supported by hutch yet")
 	}
 }
 
