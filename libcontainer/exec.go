@@ -180,7 +180,12 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		} `json:"linux"`
 	}
 	joinedMount := false
-	if err := c.SpecPart(&cs); err == nil && cs.Linux != nil {
+	// Fail closed: without the saved config, the process would run
+	// without the container's seccomp filter.
+	if err := c.SpecPart(&cs); err != nil {
+		return 0, fmt.Errorf("container %s: read its saved %s: %w", o.ID, state.ConfigFile, err)
+	}
+	if cs.Linux != nil {
 		profile, mpol = cs.Linux.Seccomp, cs.Linux.MemoryPolicy
 		for _, n := range cs.Linux.Namespaces {
 			joinedMount = joinedMount || n.Type == specs.MountNamespace && n.Path != ""

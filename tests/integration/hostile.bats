@@ -123,6 +123,12 @@ bounded() { prlimit --as=$((2 << 30)) timeout -k 2 20 "$HUTCH" --root "$ROOT" "$
 	run bounded exec ct /bin/true
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"config.json: is a symlink"* ]]
+	# With --process the config is still read, for the container's seccomp
+	# filter: an exec without it fails instead of running unfiltered.
+	echo '{"args": ["/bin/true"], "cwd": "/", "user": {"uid": 0, "gid": 0}}' >"$TESTDIR/p.json"
+	run bounded exec --process "$TESTDIR/p.json" ct
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"saved config.json"*"config.json: is a symlink"* ]]
 	pid=$(ct_pid ct)
 	hutch delete --force ct
 	assert_no_leftovers ct "$pid"
