@@ -16,6 +16,7 @@ var runCommand = &cli.Command{
 	Flags: append([]cli.Flag{
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "do not wait for the container"},
 		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
+		&cli.BoolFlag{Name: "no-subreaper", Usage: "do not become a subreaper of the container's orphaned processes"},
 	}, createFlags...),
 	Action: func(ctx *cli.Context) error {
 		id, err := needID(ctx)
@@ -41,8 +42,10 @@ var runCommand = &cli.Command{
 		}
 		var fw *libcontainer.SignalForwarder
 		if !ctx.Bool("detach") {
-			if err := libcontainer.PrepareRun(); err != nil {
-				return err
+			if !ctx.Bool("no-subreaper") {
+				if err := libcontainer.PrepareRun(); err != nil {
+					return err
+				}
 			}
 			fw = libcontainer.ForwardSignals()
 		}

@@ -9,9 +9,11 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 )
 
-// PrepareRun makes the caller a child subreaper, so that a container init
-// forked into its pid namespace (whose parent exits) is reparented to the
-// caller, which can then wait for it.
+// PrepareRun makes the caller a child subreaper, as runc does unless told
+// --no-subreaper: the processes a container without a pid namespace
+// orphans are reparented to the caller, which reaps them. The container
+// init is the caller's child either way (the constructor forks it into
+// its pid namespace with CLONE_PARENT).
 func PrepareRun() error {
 	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 }

@@ -725,7 +725,11 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
   if (fork_pid) {
     // A new or joined pid namespace applies to children only: the child is
     // the container init; this intermediate reports its pid and exits.
-    pid_t child = fork();
+    // CLONE_PARENT: the init is hutch's own child, not this
+    // intermediate's, so `run` and `exec` wait for it directly, subreaper
+    // or not (run --no-subreaper). A raw clone without a new stack returns
+    // twice like fork; nothing here needs the C library's fork handlers.
+    pid_t child = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
     if (child < 0) bail("fork into pid namespace");
     if (child > 0) {
       int n = snprintf(buf, sizeof(buf), "%d %ld", child, keyring_id);

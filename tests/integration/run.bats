@@ -194,3 +194,26 @@ teardown() {
 	hutch run --bundle "$BUNDLE" ct
 	assert_no_leftovers ct
 }
+
+@test "run: the init is hutch's own child; --no-subreaper leaves orphans to the caller's reaper" {
+	# With a pid namespace: the init is forked into it as hutch's child, so
+	# run gets its status without being a subreaper.
+	set_args /bin/sh -c 'echo "$PPID" >/init-ppid; exit 3'
+	run hutch run --no-subreaper --bundle "$BUNDLE" ct
+	[ "$status" -eq 3 ]
+	# Without one: an orphaned grandchild goes to hutch run by default...
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	set_args /bin/sh -c 'echo "$PPID" >/init-ppid
+		sh -c "sh -c '\''sleep 0.5; cut -d\" \" -f4 /proc/\$\$/stat >/orphan-ppid'\'' &"
+		sleep 1'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	[ -s "$ROOTFS/init-ppid" ]
+	[ "$(cat "$ROOTFS/orphan-ppid")" = "$(cat "$ROOTFS/init-ppid")" ]
+	# ...and not with --no-subreaper.
+	rm "$ROOTFS/orphan-ppid" "$ROOTFS/init-ppid"
+	run hutch run --no-subreaper --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	[ -s "$ROOTFS/orphan-ppid" ]
+	[ "$(cat "$ROOTFS/orphan-ppid")" != "$(cat "$ROOTFS/init-ppid")" ]
+}
