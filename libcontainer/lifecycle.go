@@ -237,6 +237,17 @@ func Kill(store state.Store, id string, sig unix.Signal, all bool) error {
 		return err
 	}
 	defer unlock()
+	if c.Status == state.Stopped && all {
+		// What the init left in its own cgroup (no pid namespace of its
+		// own): containerd's shim kills it this way once the init is
+		// gone, as runc lets it. Nothing else can be the container's.
+		if m := c.cgroup(); m != nil && m.Owned() {
+			if err := m.SignalAll(sig); err != nil {
+				return fmt.Errorf("kill --all: %w", err)
+			}
+		}
+		return nil
+	}
 	if c.Status == state.Stopped || c.Status == state.Creating {
 		return errors.New("container not running")
 	}

@@ -21,8 +21,16 @@ func Processes(store state.Store, id string) ([]int, error) {
 		return nil, err
 	}
 	defer unlock()
-	if c.Status == state.Stopped || c.Status == state.Creating {
+	switch c.Status {
+	case state.Creating:
 		return nil, fmt.Errorf("container %s is not running (status %s)", id, c.Status)
+	case state.Stopped:
+		// As runc: what is left in the container's own cgroup (processes
+		// the init left behind without a pid namespace), often nothing.
+		if m := c.cgroup(); m != nil && m.Owned() {
+			return m.GetPids()
+		}
+		return nil, nil
 	}
 	pids, err := c.processes()
 	if errors.Is(err, errIndistinct) {

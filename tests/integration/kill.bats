@@ -72,12 +72,32 @@ start_trapper() {
 	assert_no_leftovers ct "$pid"
 }
 
-@test "kill of a stopped container fails" {
+@test "kill of a stopped container fails; kill --all kills what the init left in its cgroup" {
 	set_args /bin/true
 	hutch_start_bg ct
 	wait_status ct stopped
 	run hutch kill ct KILL
 	[ "$status" -ne 0 ]
+	[[ "$output" == *"container not running"* ]]
+	run hutch kill --all ct KILL
+	[ "$status" -eq 0 ]
+	hutch delete ct
+	# Without a pid namespace the init's children outlive it, in the
+	# container's cgroup: containerd's shim then runs kill --all, as runc
+	# allows it.
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	set_args /bin/sh -c 'sleep 100 & echo $! >/left; exit 0'
+	hutch_start_bg ct
+	wait_status ct stopped
+	wait_file_contains "$ROOTFS/left" ''
+	left=$(grep -o '[0-9]*' /sys/fs/cgroup/pids/hutch/ct/cgroup.procs)
+	[ -n "$left" ]
+	pid_alive "$left"
+	run hutch kill --all ct KILL
+	[ "$status" -eq 0 ]
+	wait_pid_gone "$left"
+	hutch delete ct
+	assert_no_leftovers ct
 }
 
 @test "kill with an unknown signal fails and the container keeps running" {

@@ -54,13 +54,16 @@ start_two() {
 	[[ "$output" == *"PID field"* ]]
 }
 
-@test "ps of a stopped container fails" {
+@test "ps of a stopped container lists nothing and succeeds, as runc" {
 	set_args /bin/true
 	hutch_start_bg cmd-ps
 	wait_status cmd-ps stopped
 	run hutch ps --format json cmd-ps
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"not running"* ]]
+	[ "$status" -eq 0 ]
+	[ "$(jq length <<<"$output")" = 0 ]
+	run hutch ps cmd-ps
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ] # the header
 	hutch delete cmd-ps
 	assert_no_leftovers cmd-ps
 }
