@@ -24,6 +24,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
 	"github.com/hutch-runtime/hutch/libcontainer/initproc"
+	"github.com/hutch-runtime/hutch/libcontainer/intelrdt"
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/netdev"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
@@ -171,6 +172,9 @@ func prepare(s *specs.Spec, bundle string, o *CreateOpts) (*prepared, error) {
 		return fail(err)
 	}
 	if err := netdev.CheckHost(s.Linux.NetDevices); err != nil {
+		return fail(err)
+	}
+	if err := intelrdt.Check(s.Linux.IntelRdt); err != nil {
 		return fail(err)
 	}
 	if s.Process.Terminal && s.Process.ConsoleSize == nil {

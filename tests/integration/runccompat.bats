@@ -64,11 +64,25 @@ existing_cgroup() {
 	[ "$(jq -r .linux.mountExtensions.idmap.enabled <<<"$f")" = true ]
 }
 
-@test "linux.intelRdt is refused, not ignored" {
-	update_config '.linux.intelRdt = {closID: "x"}'
-	try_create ct
+# resctrl_mounted: the host has the resctrl filesystem mounted somewhere.
+resctrl_mounted() { awk '{for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "resctrl") f = 1; break }} END {exit !f}' /proc/self/mountinfo; }
+
+@test "linux.intelRdt without resctrl mounted: create fails, naming the field, and leaves nothing" {
+	resctrl_mounted && skip "this host has resctrl mounted"
+	update_config '.linux.intelRdt = {closID: "rdt-clos", l3CacheSchema: "L3:0=f"}'
+	try_create rdt-nomount
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"linux.intelRdt: Intel RDT (resctrl) is not supported by hutch"* ]]
+	[[ "$output" == *"linux.intelRdt: the resctrl filesystem is not mounted on this host"* ]]
+	assert_no_leftovers rdt-nomount
+	assert_root_empty
+}
+
+@test "linux.intelRdt.closID must be a directory name" {
+	update_config '.linux.intelRdt = {closID: "../x", memBwSchema: "MB:0=50"}'
+	try_create rdt-badclos
+	[ "$status" -ne 0 ]
+	[[ "$output" == *linux.intelRdt.closID:*../x*"is not a directory name"* ]]
+	assert_no_leftovers rdt-badclos
 	assert_root_empty
 }
 
