@@ -239,6 +239,11 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 	if err := lsm.Validate(s.Process); err != nil {
 		return err
 	}
+	if s.Linux != nil && s.Linux.MountLabel != "" && !lsm.SELinuxEnabled() {
+		// As runc: a mount label only labels mounts, there is nothing to
+		// confine (unlike process.selinuxLabel, refused above).
+		logrus.Debugf("linux.mountLabel: %q ignored: SELinux is not enabled on this host", s.Linux.MountLabel)
+	}
 	if s.Linux != nil && s.Linux.Seccomp != nil {
 		if err := seccomp.Validate(s.Linux.Seccomp); err != nil {
 			return err

@@ -47,6 +47,11 @@ func validateLinux(errs *errList, s *specs.Spec) {
 	if l.IntelRdt != nil {
 		validateIntelRdt(errs, l.IntelRdt)
 	}
+	// It goes into mount data as context="LABEL" (rootfs.withMountLabel):
+	// a quote or a control character there would end the option early.
+	if strings.ContainsFunc(l.MountLabel, func(r rune) bool { return r == '"' || r < 0x20 || r == 0x7f }) {
+		errs.add("linux.mountLabel: %q: an SELinux context has no quote or control character", l.MountLabel)
+	}
 }
 
 // validateIntelRdt checks the fields' form; whether the host can apply

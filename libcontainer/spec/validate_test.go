@@ -310,6 +310,10 @@ func TestValidateDevicesAndPaths(t *testing.T) {
 		{"sysctl ok", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} }, ""},
 		{"sysctl empty key", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"": "1"} },
 			"linux.sysctl: key must not be empty"},
+		{"mountLabel ok", func(s *specs.Spec) { s.Linux.MountLabel = "system_u:object_r:container_file_t:s0:c1,c2" }, ""},
+		{"mountLabel quote", func(s *specs.Spec) { s.Linux.MountLabel = `a:b:c:s0",size=1` },
+			`linux.mountLabel: "a:b:c:s0\",size=1": an SELinux context has no quote`},
+		{"mountLabel newline", func(s *specs.Spec) { s.Linux.MountLabel = "a:b:c:s0\n" }, "linux.mountLabel: "},
 	})
 }
 
