@@ -39,6 +39,8 @@ allows it. Flags override the --resources file.`,
 		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes the container may use"},
 		&cli.Int64Flag{Name: "pids-limit", Usage: "maximum number of processes (-1: unlimited)"},
 		&cli.UintFlag{Name: "blkio-weight", Usage: "block IO weight, 10 to 1000"},
+		&cli.StringFlag{Name: "l3-cache-schema", Usage: "Intel RDT/CAT L3 cache schema (refused: hutch does not write resctrl groups yet)"},
+		&cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT/MBA memory bandwidth schema (refused: hutch does not write resctrl groups yet)"},
 	},
 	Action: func(ctx *cli.Context) error {
 		id, err := needID(ctx)
@@ -56,7 +58,11 @@ allows it. Flags override the --resources file.`,
 			return err
 		}
 		libcontainer.MergeResources(r, flags)
-		return libcontainer.Update(stateStore(ctx), id, r)
+		var rdt *specs.LinuxIntelRdt
+		if l3, mb := ctx.String("l3-cache-schema"), ctx.String("mem-bw-schema"); l3 != "" || mb != "" {
+			rdt = &specs.LinuxIntelRdt{L3CacheSchema: l3, MemBwSchema: mb}
+		}
+		return libcontainer.Update(stateStore(ctx), id, r, rdt)
 	},
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
 	"github.com/hutch-runtime/hutch/libcontainer/initproc"
+	"github.com/hutch-runtime/hutch/libcontainer/intelrdt"
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/netdev"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
@@ -173,6 +174,9 @@ func prepare(s *specs.Spec, bundle string, o *CreateOpts) (*prepared, error) {
 	if err := netdev.CheckHost(s.Linux.NetDevices); err != nil {
 		return fail(err)
 	}
+	if err := intelrdt.Check(s.Linux.IntelRdt); err != nil {
+		return fail(err)
+	}
 	if s.Process.Terminal && s.Process.ConsoleSize == nil {
 		s.Process.ConsoleSize = o.ConsoleSize
 	}
@@ -234,6 +238,11 @@ func validate(s *specs.Spec, bundle string, o CreateOpts) error {
 	}
 	if err := lsm.Validate(s.Process); err != nil {
 		return err
+	}
+	if s.Linux != nil && s.Linux.MountLabel != "" && !lsm.SELinuxEnabled() {
+		// As runc: a mount label only labels mounts, there is nothing to
+		// confine (unlike process.selinuxLabel, refused above).
+		logrus.Debugf("linux.mountLabel: %q ignored: SELinux is not enabled on this host", s.Linux.MountLabel)
 	}
 	if s.Linux != nil && s.Linux.Seccomp != nil {
 		if err := seccomp.Validate(s.Linux.Seccomp); err != nil {

@@ -39,6 +39,8 @@ func FuzzPrepare(f *testing.F) {
 		`{"ociVersion":"1.3.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{"memoryPolicy":{"mode":"MPOL_INTERLEAVE","nodes":" 0-3,,7,1023","flags":["MPOL_F_STATIC_NODES"]}}}`,
 		`{"ociVersion":"1.3.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{"memoryPolicy":{"mode":"MPOL_BIND","nodes":"0-9876543210,-,3-1,x"}}}`,
 		`{"ociVersion":"1.3.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{"memoryPolicy":{}}}`,
+		`{"ociVersion":"1.3.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{"intelRdt":{"closID":"x","l3CacheSchema":"L3:0=f","memBwSchema":"MB:0=50","schemata":["L2:0=f"],"enableMonitoring":true}}}`,
+		`{"ociVersion":"1.3.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{"intelRdt":{"closID":"../x","l3CacheSchema":"\n","memBwSchema":"L3:","schemata":[""]}}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -14,13 +14,17 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
+	"github.com/hutch-runtime/hutch/libcontainer/intelrdt"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 )
 
 // Update changes the resources of a live container: the fields r sets are
 // written to its cgroup and saved into its config; every zero or unset
-// field is left as it is (engines send 0 for "unchanged").
-func Update(store state.Store, id string, r *specs.LinuxResources) error {
+// field is left as it is (engines send 0 for "unchanged"). rdt holds the
+// Intel RDT schemas of --l3-cache-schema and --mem-bw-schema, nil if
+// neither is given; hutch refuses them (see intelrdt.CheckUpdate) before
+// it changes anything.
+func Update(store state.Store, id string, r *specs.LinuxResources, rdt *specs.LinuxIntelRdt) error {
 	c, unlock, err := lockAndLoad(store, id)
 	if err != nil {
 		return err
@@ -36,6 +40,15 @@ func Update(store state.Store, id string, r *specs.LinuxResources) error {
 	spec, err := c.Spec()
 	if err != nil {
 		return fmt.Errorf("read saved config of %s: %w", id, err)
+	}
+	if rdt != nil {
+		var saved *specs.LinuxIntelRdt
+		if spec.Linux != nil {
+			saved = spec.Linux.IntelRdt
+		}
+		if err := intelrdt.CheckUpdate(saved, rdt.L3CacheSchema, rdt.MemBwSchema); err != nil {
+			return err
+		}
 	}
 	r = DropUnset(r)
 	if len(r.Devices) > 0 {

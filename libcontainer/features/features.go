@@ -48,7 +48,8 @@ func Get(version string) *Document {
 			Seccomp:      seccomp.Features(),
 			Apparmor:     &features.Apparmor{Enabled: &apparmor},
 			Selinux:      &features.Selinux{Enabled: &selinux},
-			// Not implemented: refused at create when the config asks.
+			// hutch does not write resctrl groups: a config with intelRdt
+			// is refused at create, mounted resctrl or not (intelrdt.Check).
 			IntelRdt:        &features.IntelRdt{Enabled: &f},
 			MemoryPolicy:    &features.MemoryPolicy{Modes: spec.MemoryPolicyModes(), Flags: spec.MemoryPolicyFlags()},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &t}},

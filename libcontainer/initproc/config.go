@@ -105,6 +105,7 @@ type WireLinux struct {
 	MaskedPaths       []string                `json:"maskedPaths,omitempty"`
 	ReadonlyPaths     []string                `json:"readonlyPaths,omitempty"`
 	Personality       *specs.LinuxPersonality `json:"personality,omitempty"`
+	MountLabel        string                  `json:"mountLabel,omitempty"`
 }
 
 // Decode is the init's json.Unmarshal of a Config (sent as Config or Wire).
@@ -130,7 +131,7 @@ func (w *WireSpec) spec() *specs.Spec {
 		s.Linux = &specs.Linux{
 			Devices: l.Devices, Sysctl: l.Sysctl, Seccomp: l.Seccomp,
 			RootfsPropagation: l.RootfsPropagation, MaskedPaths: l.MaskedPaths,
-			ReadonlyPaths: l.ReadonlyPaths, Personality: l.Personality,
+			ReadonlyPaths: l.ReadonlyPaths, Personality: l.Personality, MountLabel: l.MountLabel,
 		}
 	}
 	return s

@@ -26,6 +26,7 @@ func TestWireCarriesWhatTheInitUses(t *testing.T) {
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}
 	s.Linux.RootfsPropagation = "rslave"
 	s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+	s.Linux.MountLabel = "system_u:object_r:container_file_t:s0:c1,c2"
 	s.Mounts[0].UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
 	data, err := json.Marshal(&Config{ID: "x", Spec: s, FifoFd: 4, TreeFds: map[int]int{1: 7}})
 	if err != nil {
@@ -47,6 +48,7 @@ func TestWireCarriesWhatTheInitUses(t *testing.T) {
 		"linux.readonlyPaths":     {g.Linux.ReadonlyPaths, w.Linux.ReadonlyPaths},
 		"linux.rootfsPropagation": {g.Linux.RootfsPropagation, w.Linux.RootfsPropagation},
 		"linux.personality":       {g.Linux.Personality, w.Linux.Personality},
+		"linux.mountLabel":        {g.Linux.MountLabel, w.Linux.MountLabel},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			t.Errorf("%s: got %#v, want %#v", name, pair[0], pair[1])

@@ -96,6 +96,9 @@ func run(sock *os.File) error {
 		NewNetNS: c.NewNetNS, NewCgroupNS: c.NewCgroupNS, TreeFds: c.TreeFds,
 		SharedMountNS: c.HostMountNS || c.JoinedMountNS,
 	}
+	if s.Linux != nil && s.Linux.MountLabel != "" {
+		opts.MountLabel, opts.SELinux = s.Linux.MountLabel, lsm.SELinuxEnabled()
+	}
 	setupRootfs := true
 	if c.JoinedMountNS {
 		// Another's namespace: where root.path exists in it, the container

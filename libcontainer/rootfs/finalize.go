@@ -24,8 +24,11 @@ func Finalize(s *specs.Spec, o Options) error {
 				return fmt.Errorf("linux.readonlyPaths[%d] (%s): %w", i, p, err)
 			}
 		}
+		// The read-only tmpfs over a masked directory gets the mount
+		// label too, as in runc.
+		maskData := withMountLabel("", o.MountLabel, "tmpfs", o.SELinux)
 		for i, p := range s.Linux.MaskedPaths {
-			if err := maskPath(p); err != nil {
+			if err := maskPath(p, maskData); err != nil {
 				return fmt.Errorf("linux.maskedPaths[%d] (%s): %w", i, p, err)
 			}
 		}
@@ -93,7 +96,9 @@ func readonlyPath(p string) error {
 	return nil
 }
 
-func maskPath(p string) error {
+// maskPath covers p: a directory with an empty read-only tmpfs (with
+// tmpfsData), anything else with /dev/null.
+func maskPath(p, tmpfsData string) error {
 	f, err := openExisting(p)
 	if err != nil || f == nil {
 		return err
@@ -105,7 +110,7 @@ func maskPath(p string) error {
 	}
 	target := pathsafe.ProcFdPath(f)
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		if err := unix.Mount("tmpfs", target, "tmpfs", unix.MS_RDONLY, ""); err != nil {
+		if err := unix.Mount("tmpfs", target, "tmpfs", unix.MS_RDONLY, tmpfsData); err != nil {
 			return fmt.Errorf("mount read-only tmpfs: %w", err)
 		}
 		return nil

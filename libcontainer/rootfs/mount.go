@@ -160,10 +160,11 @@ func (e *entry) mountOn(source, fstype, dest string, target *os.File, opts mount
 	if tmpDir != nil || opts.covered != nil {
 		flags &^= unix.MS_RDONLY
 	}
-	if err := unix.Mount(source, pathsafe.ProcFdPath(target), fstype, flags, opts.dataString()); err != nil {
+	data := withMountLabel(opts.dataString(), e.o.MountLabel, fstype, e.o.SELinux)
+	if err := unix.Mount(source, pathsafe.ProcFdPath(target), fstype, flags, data); err != nil {
 		op := "mount " + fstype
-		if d := opts.dataString(); d != "" {
-			op += fmt.Sprintf(" (data %q)", d)
+		if data != "" {
+			op += fmt.Sprintf(" (data %q)", data)
 		}
 		return e.err(op, err)
 	}
@@ -182,7 +183,7 @@ func (e *entry) mountOn(source, fstype, dest string, target *os.File, opts mount
 		if err != nil {
 			return e.err("reopen mount", err)
 		}
-		err = unix.Mount("", pathsafe.ProcFdPath(mnt), "", opts.flags|unix.MS_REMOUNT, opts.dataString())
+		err = unix.Mount("", pathsafe.ProcFdPath(mnt), "", opts.flags|unix.MS_REMOUNT, data)
 		mnt.Close()
 		if err != nil {
 			return e.err("remount read-only", err)

@@ -191,6 +191,33 @@ func (m mountOpts) hasData(key string) bool {
 	return false
 }
 
+// unlabelled are the filesystems that get no context= from linux.mountLabel,
+// as in runc: proc, sysfs and cgroupfs keep the labels their kernel code
+// or the policy gives them, and runc relabels mqueue's root instead (which
+// hutch does not do).
+var unlabelled = map[string]bool{"proc": true, "sysfs": true, "cgroup": true, "cgroup2": true, "mqueue": true}
+
+// withMountLabel returns the fs data for a new fstype filesystem that hutch
+// mounts, with linux.mountLabel added as runc adds it: context="LABEL"
+// (quoted: an MCS level holds commas). selinux tells whether the host runs
+// SELinux; without it the label is ignored, and so is a label on a mount
+// whose own options set context= already (the kernel refuses two).
+func withMountLabel(data, label, fstype string, selinux bool) string {
+	if !selinux || label == "" || unlabelled[fstype] {
+		return data
+	}
+	for _, d := range strings.Split(data, ",") {
+		if k, _, _ := strings.Cut(d, "="); k == "context" {
+			return data
+		}
+	}
+	opt := fmt.Sprintf("context=%q", label)
+	if data == "" {
+		return opt
+	}
+	return data + "," + opt
+}
+
 // isBind reports whether this is a bind mount, whatever type is given.
 func isBind(typ string, m mountOpts) bool {
 	return m.flags&unix.MS_BIND != 0 || typ == "bind"

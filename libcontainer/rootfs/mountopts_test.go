@@ -202,3 +202,30 @@ func TestKnownOptionsAreParsed(t *testing.T) {
 		}
 	}
 }
+
+func TestWithMountLabel(t *testing.T) {
+	const label = "system_u:object_r:container_file_t:s0:c1,c2"
+	for _, c := range []struct {
+		data, label, fstype string
+		selinux             bool
+		want                string
+	}{
+		{"mode=755,size=65536k", label, "tmpfs", true, `mode=755,size=65536k,context="system_u:object_r:container_file_t:s0:c1,c2"`},
+		{"", label, "tmpfs", true, `context="system_u:object_r:container_file_t:s0:c1,c2"`},
+		{"newinstance,ptmxmode=0666", label, "devpts", true, `newinstance,ptmxmode=0666,context="system_u:object_r:container_file_t:s0:c1,c2"`},
+		{"mode=755", label, "tmpfs", false, "mode=755"}, // SELinux off: ignored
+		{"", label, "tmpfs", false, ""},
+		{"mode=755", "", "tmpfs", true, "mode=755"},
+		{"", label, "proc", true, ""},
+		{"", label, "sysfs", true, ""},
+		{"", label, "cgroup2", true, ""},
+		{"", label, "cgroup", true, ""},
+		{"", label, "mqueue", true, ""},
+		{`context="a:b:c:s0"`, label, "tmpfs", true, `context="a:b:c:s0"`}, // the mount's own wins
+		{"fscontext=x", label, "tmpfs", true, `fscontext=x,context="system_u:object_r:container_file_t:s0:c1,c2"`},
+	} {
+		if got := withMountLabel(c.data, c.label, c.fstype, c.selinux); got != c.want {
+			t.Errorf("withMountLabel(%q, %q, %q, %v) = %s, want %s", c.data, c.label, c.fstype, c.selinux, got, c.want)
+		}
+	}
+}

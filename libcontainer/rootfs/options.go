@@ -21,4 +21,8 @@ type Options struct {
 	// where the source can be reached (the notify directory, in a state
 	// directory only its owner may enter).
 	TreeFds map[int]int
+	// MountLabel is linux.mountLabel, added as context= to the data of
+	// the filesystems hutch mounts when SELinux is set (the host runs it).
+	MountLabel string
+	SELinux    bool
 }

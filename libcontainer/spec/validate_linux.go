@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -43,11 +44,59 @@ func validateLinux(errs *errList, s *specs.Spec) {
 	if l.MemoryPolicy != nil {
 		parseMemoryPolicy(errs, l.MemoryPolicy)
 	}
-	// Not implemented yet: refused rather than silently left out (the
-	// spec makes intelRdt a MUST; `hutch features` says enabled false).
 	if l.IntelRdt != nil {
-		errs.add("linux.intelRdt: Intel RDT (resctrl) is not supported by hutch")
+		validateIntelRdt(errs, l.IntelRdt)
 	}
+	// It goes into mount data as context="LABEL" (rootfs.withMountLabel):
+	// a quote or a control character there would end the option early.
+	if strings.ContainsFunc(l.MountLabel, func(r rune) bool { return r == '"' || r < 0x20 || r == 0x7f }) {
+		errs.add("linux.mountLabel: %q: an SELinux context has no quote or control character", l.MountLabel)
+	}
+}
+
+// validateIntelRdt checks the fields' form; whether the host can apply
+// them is intelrdt.Check's answer, at create.
+func validateIntelRdt(errs *errList, r *specs.LinuxIntelRdt) {
+	// A sub-directory of the resctrl root, or "/", the spec's name for
+	// the root group itself.
+	if c := r.ClosID; c != "/" && (c == "." || c == ".." || strings.ContainsAny(c, "/\x00") || len(c) > 255) {
+		errs.add(`linux.intelRdt.closID: %q is not a directory name (no "/", not "." or "..", at most 255 bytes; "/" alone is the root group)`, c)
+	}
+	if r.L3CacheSchema != "" {
+		// The spec only says SHOULD NOT for a newline here: CDP schemas
+		// come as an L3CODE and an L3DATA line.
+		for i, line := range strings.Split(r.L3CacheSchema, "\n") {
+			if err := schemataLine(line); err != nil {
+				errs.add("linux.intelRdt.l3CacheSchema: line %d: %v", i+1, err)
+			}
+		}
+	}
+	if m := r.MemBwSchema; m != "" {
+		if err := schemataLine(m); err != nil {
+			errs.add("linux.intelRdt.memBwSchema: %v", err)
+		} else if !strings.HasPrefix(m, "MB:") {
+			errs.add(`linux.intelRdt.memBwSchema: %q must start with "MB:"`, m)
+		}
+	}
+	for i, line := range r.Schemata {
+		if err := schemataLine(line); err != nil {
+			errs.add("linux.intelRdt.schemata[%d]: %v", i, err)
+		}
+	}
+}
+
+// schemataLine checks one line of a resctrl schemata file, in the form
+// RESOURCE:ID=VALUE;ID=VALUE...; the values are the kernel's to judge.
+func schemataLine(line string) error {
+	switch name, rest, ok := strings.Cut(line, ":"); {
+	case strings.TrimSpace(line) == "":
+		return errors.New("empty line")
+	case strings.Contains(line, "\n"):
+		return fmt.Errorf("%q must not contain a newline", line)
+	case !ok || strings.TrimSpace(name) == "" || !strings.Contains(rest, "="):
+		return fmt.Errorf("%q is not a schemata line (RESOURCE:ID=VALUE;...)", line)
+	}
+	return nil
 }
 
 // knownNamespaces are the namespace types of runtime-spec 1.0 to 1.3.

@@ -310,6 +310,10 @@ func TestValidateDevicesAndPaths(t *testing.T) {
 		{"sysctl ok", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} }, ""},
 		{"sysctl empty key", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"": "1"} },
 			"linux.sysctl: key must not be empty"},
+		{"mountLabel ok", func(s *specs.Spec) { s.Linux.MountLabel = "system_u:object_r:container_file_t:s0:c1,c2" }, ""},
+		{"mountLabel quote", func(s *specs.Spec) { s.Linux.MountLabel = `a:b:c:s0",size=1` },
+			`linux.mountLabel: "a:b:c:s0\",size=1": an SELinux context has no quote`},
+		{"mountLabel newline", func(s *specs.Spec) { s.Linux.MountLabel = "a:b:c:s0\n" }, "linux.mountLabel: "},
 	})
 }
 
@@ -412,4 +416,29 @@ func TestValidateReportsAll(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("want 3 errors, one per line, got %q", err)
 	}
+}
+
+func TestValidateIntelRdt(t *testing.T) {
+	rdt := func(r specs.LinuxIntelRdt) func(*specs.Spec) {
+		return func(s *specs.Spec) { s.Linux.IntelRdt = &r }
+	}
+	runValidateCases(t, []validateCase{
+		{"empty", rdt(specs.LinuxIntelRdt{}), ""},
+		{"spec example", rdt(specs.LinuxIntelRdt{ClosID: "guaranteed_group", Schemata: []string{"L3:0=7f0;1=1f", "L2:0=f;1=f;2=f;3=f", "MB:0=20;1=70"}}), ""},
+		{"root group", rdt(specs.LinuxIntelRdt{ClosID: "/", L3CacheSchema: "L3:0=f", MemBwSchema: "MB:0=50", EnableMonitoring: true}), ""},
+		{"CDP lines", rdt(specs.LinuxIntelRdt{L3CacheSchema: "L3CODE:0=f\nL3DATA:0=f0"}), ""},
+		{"closID up", rdt(specs.LinuxIntelRdt{ClosID: "../x"}), `linux.intelRdt.closID: "../x" is not a directory name`},
+		{"closID path", rdt(specs.LinuxIntelRdt{ClosID: "a/b"}), `linux.intelRdt.closID: "a/b" is not a directory name`},
+		{"closID dot", rdt(specs.LinuxIntelRdt{ClosID: "."}), `linux.intelRdt.closID: "." is not`},
+		{"closID dotdot", rdt(specs.LinuxIntelRdt{ClosID: ".."}), `linux.intelRdt.closID: ".." is not`},
+		{"closID NUL", rdt(specs.LinuxIntelRdt{ClosID: "a\x00"}), `linux.intelRdt.closID: "a\x00" is not`},
+		{"closID too long", rdt(specs.LinuxIntelRdt{ClosID: strings.Repeat("a", 256)}), "linux.intelRdt.closID: "},
+		{"l3 empty line", rdt(specs.LinuxIntelRdt{L3CacheSchema: "L3:0=f\n"}), "linux.intelRdt.l3CacheSchema: line 2: empty line"},
+		{"l3 no resource", rdt(specs.LinuxIntelRdt{L3CacheSchema: "0=f"}), `linux.intelRdt.l3CacheSchema: line 1: "0=f" is not a schemata line`},
+		{"mb newline", rdt(specs.LinuxIntelRdt{MemBwSchema: "MB:0=50\nL3:0=f"}), `linux.intelRdt.memBwSchema: "MB:0=50\nL3:0=f" must not contain a newline`},
+		{"mb prefix", rdt(specs.LinuxIntelRdt{MemBwSchema: "L3:0=f"}), `linux.intelRdt.memBwSchema: "L3:0=f" must start with "MB:"`},
+		{"schemata empty", rdt(specs.LinuxIntelRdt{Schemata: []string{"L3:0=f", " "}}), "linux.intelRdt.schemata[1]: empty line"},
+		{"schemata newline", rdt(specs.LinuxIntelRdt{Schemata: []string{"L3:0=f\nMB:0=1"}}), "linux.intelRdt.schemata[0]: "},
+		{"schemata no values", rdt(specs.LinuxIntelRdt{Schemata: []string{"MB:"}}), `linux.intelRdt.schemata[0]: "MB:" is not a schemata line`},
+	})
 }

@@ -64,12 +64,49 @@ existing_cgroup() {
 	[ "$(jq -r .linux.mountExtensions.idmap.enabled <<<"$f")" = true ]
 }
 
-@test "linux.intelRdt is refused, not ignored" {
-	update_config '.linux.intelRdt = {closID: "x"}'
-	try_create ct
+# resctrl_mounted: the host has the resctrl filesystem mounted somewhere.
+resctrl_mounted() { awk '{for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "resctrl") f = 1; break }} END {exit !f}' /proc/self/mountinfo; }
+
+@test "linux.intelRdt without resctrl mounted: create fails, naming the field, and leaves nothing" {
+	resctrl_mounted && skip "this host has resctrl mounted"
+	update_config '.linux.intelRdt = {closID: "rdt-clos", l3CacheSchema: "L3:0=f"}'
+	try_create rdt-nomount
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"linux.intelRdt: Intel RDT (resctrl) is not supported by hutch"* ]]
+	[[ "$output" == *"linux.intelRdt: the resctrl filesystem is not mounted on this host"* ]]
+	assert_no_leftovers rdt-nomount
 	assert_root_empty
+}
+
+@test "linux.intelRdt.closID must be a directory name" {
+	update_config '.linux.intelRdt = {closID: "../x", memBwSchema: "MB:0=50"}'
+	try_create rdt-badclos
+	[ "$status" -ne 0 ]
+	[[ "$output" == *linux.intelRdt.closID:*../x*"is not a directory name"* ]]
+	assert_no_leftovers rdt-badclos
+	assert_root_empty
+}
+
+@test "update --l3-cache-schema and --mem-bw-schema are refused, not ignored; the container runs on" {
+	resctrl_mounted && skip "this host has resctrl mounted"
+	update_config '.linux.resources.pids = {limit: 42}'
+	hutch_start_bg rdt-up
+	local pid cg=/sys/fs/cgroup/pids/hutch/rdt-up/pids.max
+	[ -e "$cg" ] || cg=/sys/fs/cgroup/hutch/rdt-up/pids.max
+	pid=$(ct_pid rdt-up)
+	run hutch update --l3-cache-schema "L3:0=f" rdt-up
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--l3-cache-schema: Intel RDT/CAT: l3 cache schema is not enabled (the resctrl filesystem is not mounted on this host)"* ]]
+	# Refused as a whole: the pids limit given with it is not applied.
+	run hutch update --pids-limit 50 --mem-bw-schema "MB:0=50" rdt-up
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--mem-bw-schema: Intel RDT/MBA: memory bandwidth schema is not enabled (the resctrl filesystem is not mounted on this host)"* ]]
+	[ "$(cat "$cg")" = 42 ]
+	[ "$(jq .linux.resources.pids.limit "$ROOT/rdt-up/config.json")" = 42 ]
+	[ "$(ct_status rdt-up)" = running ]
+	[ "$(ct_pid rdt-up)" = "$pid" ]
+	run hutch update --pids-limit 50 rdt-up
+	[ "$status" -eq 0 ]
+	[ "$(cat "$cg")" = 50 ]
 }
 
 @test "an existing empty cgroup is joined, its limits set, and left in place by delete" {
