@@ -1,7 +1,6 @@
 package cgroups
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hutch-runtime/hutch/libcontainer/mountinfo"
 )
 
 // Mode is the cgroup layout of the host.
@@ -97,40 +98,27 @@ var v1Controllers = map[string]bool{
 // parseMountinfo reads /proc/self/mountinfo. rootIsV2 is the statfs verdict
 // for /sys/fs/cgroup, which settles the pure-v2 case without guessing.
 func parseMountinfo(r io.Reader, rootIsV2 bool) (*host, error) {
+	mounts, err := mountinfo.Parse(r)
+	if err != nil {
+		return nil, fmt.Errorf("cgroups: read mountinfo: %w", err)
+	}
 	h := &host{v1: map[string]string{}}
 	var v2mounts []string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, f := range fields {
-			if f == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 5 || len(fields) < sep+4 {
-			continue
-		}
-		mnt := unescapeMount(fields[4])
-		switch fields[sep+1] {
+	for _, m := range mounts {
+		switch m.FSType {
 		case "cgroup2":
-			v2mounts = append(v2mounts, mnt)
+			v2mounts = append(v2mounts, m.Mountpoint)
 		case "cgroup":
-			for _, opt := range strings.Split(fields[sep+3], ",") {
+			for _, opt := range strings.Split(m.SuperOpts, ",") {
 				if v1Controllers[opt] || strings.HasPrefix(opt, "name=") {
 					// The first mount wins; later ones are usually bind
 					// mounts of the same hierarchy.
 					if _, ok := h.v1[opt]; !ok {
-						h.v1[opt] = mnt
+						h.v1[opt] = m.Mountpoint
 					}
 				}
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("cgroups: read mountinfo: %w", err)
 	}
 	if rootIsV2 {
 		return &host{mode: Unified, v1: map[string]string{}, unified: defaultRoot}, nil
@@ -161,42 +149,6 @@ func pickUnified(mounts []string) string {
 		return mounts[0]
 	}
 	return ""
-}
-
-// unescapeMount undoes the octal escapes (\040 for space, ...) of mountinfo.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, ok := octal3(s[i+1 : i+4]); ok {
-				b.WriteByte(v)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func octal3(s string) (byte, bool) {
-	if len(s) != 3 {
-		return 0, false
-	}
-	var v int
-	for _, c := range s {
-		if c < '0' || c > '7' {
-			return 0, false
-		}
-		v = v*8 + int(c-'0')
-	}
-	if v > 255 {
-		return 0, false
-	}
-	return byte(v), true
 }
 
 // v2Usable lists the controllers that cgroups below the cgroup2 root can

@@ -10,14 +10,14 @@
 package intelrdt
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/hutch-runtime/hutch/libcontainer/mountinfo"
 )
 
 const (
@@ -83,22 +83,16 @@ func Root() (string, error) {
 }
 
 // findResctrl returns the mount point of the first resctrl mount in a
-// mountinfo listing (proc(5)), "" if there is none. It is only shown in
-// messages, so it stays as mountinfo spells it (a space is \040).
+// mountinfo listing (proc(5)), "" if there is none.
 func findResctrl(r io.Reader) (string, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		// 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
-		fields := strings.Fields(sc.Text())
-		for i := 6; i+1 < len(fields); i++ {
-			if fields[i] == "-" {
-				if fields[i+1] == "resctrl" {
-					return fields[4], nil
-				}
-				break
-			}
+	mounts, err := mountinfo.Parse(r)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range mounts {
+		if m.FSType == "resctrl" {
+			return m.Mountpoint, nil
 		}
 	}
-	return "", sc.Err()
+	return "", nil
 }

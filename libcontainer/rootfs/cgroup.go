@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hutch-runtime/hutch/libcontainer/mountinfo"
 	"github.com/hutch-runtime/hutch/libcontainer/pathsafe"
 )
 
@@ -24,7 +25,7 @@ func (e *entry) cgroup(opts mountOpts) error {
 	if err := unix.Statfs(hostCgroupRoot, &sfs); err != nil {
 		return e.err("statfs "+hostCgroupRoot, err)
 	}
-	mounts, err := readMountInfo("/proc/self/mountinfo")
+	mounts, err := mountinfo.Self()
 	if err != nil {
 		return e.err("read mountinfo", err)
 	}
@@ -44,7 +45,7 @@ func cgroupOpts(opts mountOpts) mountOpts {
 	return mountOpts{flags: opts.flags&unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC}
 }
 
-func (e *entry) cgroup2(dest string, opts mountOpts, mounts []mountInfo, own map[string]string) error {
+func (e *entry) cgroup2(dest string, opts mountOpts, mounts []mountinfo.Mount, own map[string]string) error {
 	sub := cgroupOpts(opts)
 	if e.o.NewCgroupNS {
 		err := e.fsMount("cgroup2", "cgroup2", dest, sub)
@@ -66,7 +67,7 @@ func (e *entry) cgroup2(dest string, opts mountOpts, mounts []mountInfo, own map
 	return e.err("cgroup2", errors.New("no cgroup2 mount found on the host"))
 }
 
-func (e *entry) cgroup1(opts mountOpts, mounts []mountInfo, own map[string]string) error {
+func (e *entry) cgroup1(opts mountOpts, mounts []mountinfo.Mount, own map[string]string) error {
 	dest := e.m.Destination
 	tmpfs := mountOpts{
 		flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC,
@@ -76,7 +77,7 @@ func (e *entry) cgroup1(opts mountOpts, mounts []mountInfo, own map[string]strin
 		return err
 	}
 	// Latest mount per mount point wins, as in path lookup.
-	byDir := map[string]mountInfo{}
+	byDir := map[string]mountinfo.Mount{}
 	for _, m := range mounts {
 		if path.Dir(m.Mountpoint) == hostCgroupRoot && (m.FSType == "cgroup" || m.FSType == "cgroup2") {
 			byDir[m.Mountpoint] = m
@@ -117,7 +118,7 @@ func (e *entry) cgroup1(opts mountOpts, mounts []mountInfo, own map[string]strin
 	return e.finish(dest, opts)
 }
 
-func (e *entry) cgroup1Hierarchy(m mountInfo, dest string, opts mountOpts, own map[string]string) error {
+func (e *entry) cgroup1Hierarchy(m mountinfo.Mount, dest string, opts mountOpts, own map[string]string) error {
 	ctrls, cgPath, ok := matchHierarchy(m, own)
 	if !ok {
 		// Not a hierarchy this process belongs to (e.g. a named one
@@ -143,7 +144,7 @@ func (e *entry) cgroup1Hierarchy(m mountInfo, dest string, opts mountOpts, own m
 
 // matchHierarchy finds the /proc/self/cgroup line of a v1 mount: the one
 // whose controllers all appear in the mount's super options.
-func matchHierarchy(m mountInfo, own map[string]string) (ctrls, cgPath string, ok bool) {
+func matchHierarchy(m mountinfo.Mount, own map[string]string) (ctrls, cgPath string, ok bool) {
 	super := map[string]bool{}
 	for _, o := range strings.Split(m.SuperOpts, ",") {
 		super[o] = true
@@ -165,7 +166,7 @@ func matchHierarchy(m mountInfo, own map[string]string) (ctrls, cgPath string, o
 
 // hostCgroupDir maps a cgroup path (as in /proc/self/cgroup) to the host
 // directory under the hierarchy's mount point.
-func hostCgroupDir(m mountInfo, cgPath string) (string, error) {
+func hostCgroupDir(m mountinfo.Mount, cgPath string) (string, error) {
 	if cgPath == "" {
 		cgPath = "/"
 	}

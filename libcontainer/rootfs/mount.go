@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/hutch-runtime/hutch/libcontainer/mountinfo"
 	"github.com/hutch-runtime/hutch/libcontainer/pathsafe"
 )
 
@@ -366,7 +367,7 @@ func statfsFlags(f int64) uintptr {
 // makeParentPrivate makes the mount holding path private, so a bind of
 // path does not join a shared peer group.
 func makeParentPrivate(path string) error {
-	mounts, err := readMountInfo("/proc/self/mountinfo")
+	mounts, err := mountinfo.Self()
 	if err != nil {
 		return err
 	}

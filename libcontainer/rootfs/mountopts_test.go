@@ -7,6 +7,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/hutch-runtime/hutch/libcontainer/mountinfo"
 )
 
 func TestParseMountOptions(t *testing.T) {
@@ -117,23 +119,6 @@ func TestStatfsFlags(t *testing.T) {
 	}
 }
 
-func TestParseMountInfoLine(t *testing.T) {
-	m, err := parseMountInfoLine(`36 35 98:0 /mnt\0401 /mnt2 rw,noatime master:1 shared:2 - cgroup cgroup rw,cpu,cpuacct`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := mountInfo{ID: 36, Parent: 35, Root: "/mnt 1", Mountpoint: "/mnt2", FSType: "cgroup", Source: "cgroup", SuperOpts: "rw,cpu,cpuacct"}
-	if m != want {
-		t.Errorf("got %+v", m)
-	}
-	if _, err := parseMountInfoLine("garbage line"); err == nil {
-		t.Error("garbage accepted")
-	}
-	if _, err := readMountInfo("/proc/self/mountinfo"); err != nil {
-		t.Error(err)
-	}
-}
-
 func TestMatchHierarchy(t *testing.T) {
 	own := map[string]string{"cpu,cpuacct": "/a", "name=systemd": "/b", "memory": "/c", "": "/d"}
 	for super, want := range map[string]string{
@@ -142,7 +127,7 @@ func TestMatchHierarchy(t *testing.T) {
 		"rw,memory":             "memory",
 		"rw,pids":               "",
 	} {
-		c, _, ok := matchHierarchy(mountInfo{SuperOpts: super}, own)
+		c, _, ok := matchHierarchy(mountinfo.Mount{SuperOpts: super}, own)
 		if c != want || ok != (want != "") {
 			t.Errorf("%s: got %q %v", super, c, ok)
 		}
@@ -150,11 +135,11 @@ func TestMatchHierarchy(t *testing.T) {
 }
 
 func TestHostCgroupDir(t *testing.T) {
-	m := mountInfo{Root: "/", Mountpoint: "/"}
+	m := mountinfo.Mount{Root: "/", Mountpoint: "/"}
 	if d, err := hostCgroupDir(m, "/proc"); err != nil || d != "/proc" {
 		t.Errorf("got %q %v", d, err)
 	}
-	m = mountInfo{Root: "/x", Mountpoint: "/sys/fs/cgroup/cpu"}
+	m = mountinfo.Mount{Root: "/x", Mountpoint: "/sys/fs/cgroup/cpu"}
 	if _, err := hostCgroupDir(m, "/y"); err == nil {
 		t.Error("path outside the mount root accepted")
 	}
