@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
@@ -33,6 +34,12 @@ func Pause(store state.Store, id string) error {
 	}
 	if err := m.Freeze(); err != nil {
 		return fmt.Errorf("pause %s: %w", id, err)
+	}
+	if c.Status == state.Created {
+		if err := c.entry.WriteFile(state.PausedFile, nil, 0o600); err != nil {
+			m.Thaw()
+			return fmt.Errorf("pause %s: %w", id, err)
+		}
 	}
 	return nil
 }
@@ -78,6 +85,9 @@ func Resume(store state.Store, id string) error {
 		return errors.New("container not paused")
 	}
 	if err := m.Thaw(); err != nil {
+		return fmt.Errorf("resume %s: %w", id, err)
+	}
+	if err := c.entry.Remove(state.PausedFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("resume %s: %w", id, err)
 	}
 	return nil

@@ -30,6 +30,9 @@ const (
 	StateFile  = "state.json"
 	ConfigFile = "config.json"
 	FifoFile   = "exec.fifo"
+	// PausedFile marks a created container that pause froze, so that the
+	// status of created ones costs a freezer read only then.
+	PausedFile = "paused"
 )
 
 // Status values, as the OCI runtime spec names them.

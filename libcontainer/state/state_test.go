@@ -220,9 +220,17 @@ func TestStatusDerivedFromProcess(t *testing.T) {
 	if got := e.Status(st, nil); got != Created {
 		t.Fatalf("with fifo: %s, want created", got)
 	}
-	if got := e.Status(st, func() bool { return true }); got != Paused {
-		t.Fatalf("a frozen created container: %s, want paused (as runc)", got)
+	if got := e.Status(st, func() bool { return true }); got != Created {
+		t.Fatalf("a created container frozen but not by pause: %s, want created", got)
 	}
+	os.WriteFile(filepath.Join(e.Dir(), PausedFile), nil, 0o600)
+	if got := e.Status(st, func() bool { return true }); got != Paused {
+		t.Fatalf("a created container that pause froze: %s, want paused (as runc)", got)
+	}
+	if got := e.Status(st, func() bool { return false }); got != Created {
+		t.Fatalf("marked but thawed: %s, want created", got)
+	}
+	os.Remove(filepath.Join(e.Dir(), PausedFile))
 	os.Remove(filepath.Join(e.Dir(), FifoFile))
 	if got := e.Status(st, func() bool { return true }); got != Paused {
 		t.Fatalf("frozen: %s, want paused", got)

@@ -68,13 +68,16 @@ func (e *Entry) Status(st *State, frozen func() bool) string {
 	if !st.Alive() {
 		return Stopped
 	}
-	// Frozen first: a created container can be paused too, as in runc
-	// (resume makes it created again).
+	if e.Has(FifoFile) {
+		// A created container can be paused too, as in runc (resume
+		// makes it created again); pause marks it.
+		if e.Has(PausedFile) && frozen != nil && frozen() {
+			return Paused
+		}
+		return Created
+	}
 	if frozen != nil && frozen() {
 		return Paused
-	}
-	if e.Has(FifoFile) {
-		return Created
 	}
 	return Running
 }
