@@ -20,6 +20,7 @@ import (
 
 	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
 	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
+	"github.com/hutch-runtime/hutch/libcontainer/cgroups/systemd"
 	"github.com/hutch-runtime/hutch/libcontainer/console"
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
@@ -98,6 +99,15 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	}
 	defer pidfdSock.Close()
 
+	var sd *cgroups.SystemdManager
+	if cfg.scope != nil {
+		// It connects to systemd in the background from here on.
+		if sd, err = cgroups.NewSystemd(*cfg.scope, o.ID, cfg.unitProps); err != nil {
+			return nil, err
+		}
+		sd.Create()
+	}
+
 	entry, err := store.Reserve(o.ID)
 	if err != nil {
 		return nil, err
@@ -106,7 +116,7 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	t.Mark("state_dir")
 
 	p := &initLauncher{entry: entry, spec: s, opts: o, bundle: bundle, rootfs: cfg.rootfs, t: t,
-		hostMount: !cfg.ownMountNS, joined: cfg.joined, notifyMount: -1}
+		hostMount: !cfg.ownMountNS, joined: cfg.joined, notifyMount: -1, sd: sd}
 	// The record create keeps up to date as it makes things: what delete
 	// finds if this command is killed half-way (see teardown).
 	p.st = &state.State{
@@ -145,6 +155,10 @@ type prepared struct {
 	joined     []joinedNS // opened; close them when done
 	rootfs     string     // root.path, absolute, symlinks resolved
 	ownMountNS bool
+	// --systemd-cgroup: the scope linux.cgroupsPath names, and the unit
+	// properties of the org.systemd.property.* annotations.
+	scope     *cgroups.Scope
+	unitProps []systemd.Property
 }
 
 // prepare normalizes and validates a loaded config for create (and fills
@@ -191,6 +205,16 @@ func prepare(s *specs.Spec, bundle string, o *CreateOpts) (*prepared, error) {
 	}
 	if p.rootfs, err = filepath.EvalSymlinks(rootfsPath); err != nil {
 		return fail(fmt.Errorf("root.path: %w", err))
+	}
+	if o.SystemdCgroup {
+		sc, err := cgroups.ParseScope(s.Linux.CgroupsPath, o.ID, userns.Rootless())
+		if err != nil {
+			return fail(err)
+		}
+		if p.unitProps, err = systemd.ParseAnnotations(s.Annotations); err != nil {
+			return fail(err)
+		}
+		p.scope = &sc
 	}
 	p.ownMountNS, _ = spec.HasNamespace(s, specs.MountNamespace)
 	if !p.ownMountNS && p.rootfs == "/" {
@@ -294,7 +318,9 @@ type initLauncher struct {
 	initPid     int
 	cgroup      cgroups.Manager
 	cgroupAnn   map[string]string // rootless: requested/applied limits
-	joined      []joinedNS        // namespaces to join, opened (see openJoinedNamespaces)
+	// sd: --systemd-cgroup's driver (also p.cgroup once set up).
+	sd     *cgroups.SystemdManager
+	joined []joinedNS // namespaces to join, opened (see openJoinedNamespaces)
 	// hostMount: no mount namespace of its own, so the init mounts the root
 	// in ours; hostMountBefore is the mount id on it before that.
 	hostMount       bool
@@ -414,6 +440,15 @@ func (p *initLauncher) start() error {
 			return err
 		}
 		p.t.Mark("cgroup_join")
+		if p.sd != nil {
+			// The scope runs: its directories (and, for the user's
+			// manager, which of them) are known now.
+			p.useCgroup(p.sd)
+			p.systemdApplied()
+			if err := p.entry.Save(p.st); err != nil {
+				return err
+			}
+		}
 	}
 	plan, err := bootstrapPlan(s, nsFds)
 	if err != nil {
@@ -601,7 +636,21 @@ func (p *initLauncher) abort() {
 		unix.Kill(p.initPid, unix.SIGKILL)
 		waitGone(p.initPid, 2*time.Second)
 	}
-	if err := teardown(p.st); err != nil {
+	if p.initPid > 0 && p.cmd != nil && p.cmd.Process != nil && p.initPid != p.cmd.Process.Pid {
+		// The init forked into its pid namespace is this process's child
+		// (CLONE_PARENT): reap it before the cgroup goes, or its zombie
+		// keeps the cgroup busy (systemd's stop of a v1 scope waits for it
+		// to be empty).
+		unix.Kill(p.initPid, unix.SIGKILL)
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if pid, _ := unix.Wait4(p.initPid, nil, unix.WNOHANG, nil); pid != 0 {
+				break
+			}
+		}
+	}
+	// The manager this create holds knows what it started (a systemd
+	// scope of the same name that it failed to start is not its).
+	if err := teardown(p.st, p.cgroup); err != nil {
 		logrus.Warnf("%v", err)
 	}
 	if p.hostMount && p.st.HostRootMount == 0 {
@@ -621,6 +670,9 @@ func (p *initLauncher) abort() {
 // setupCgroup creates the container's cgroup and writes its limits; the
 // init joins it once started.
 func (p *initLauncher) setupCgroup() error {
+	if p.sd != nil {
+		return p.setupSystemdCgroup()
+	}
 	if userns.Rootless() {
 		return p.setupRootlessCgroup()
 	}
@@ -628,12 +680,8 @@ func (p *initLauncher) setupCgroup() error {
 	if p.spec.Linux != nil {
 		path = p.spec.Linux.CgroupsPath
 	}
-	newManager := cgroups.New
-	if p.opts.SystemdCgroup {
-		newManager = cgroups.NewSystemd
-	}
 	// The cgroups package names linux.cgroupsPath in its errors.
-	m, err := newManager(path, p.opts.ID)
+	m, err := cgroups.New(path, p.opts.ID)
 	if err != nil {
 		return err
 	}
@@ -641,6 +689,12 @@ func (p *initLauncher) setupCgroup() error {
 		return err
 	}
 	p.useCgroup(m)
+	return m.Set(p.resources())
+}
+
+// resources is linux.resources with the device rules every container
+// gets.
+func (p *initLauncher) resources() *specs.LinuxResources {
 	res := &specs.LinuxResources{}
 	if p.spec.Linux != nil && p.spec.Linux.Resources != nil {
 		r := *p.spec.Linux.Resources
@@ -666,13 +720,16 @@ func (p *initLauncher) setupCgroup() error {
 		rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: t, Major: &major, Minor: &minor, Access: "rwm"})
 	}
 	res.Devices = rules
-	return m.Set(res)
+	return res
 }
 
 // useCgroup makes m, just created, the container's, in the record too.
 func (p *initLauncher) useCgroup(m cgroups.Manager) {
 	p.cgroup = m
 	p.st.CgroupPaths, p.st.CgroupCreated = m.Paths(), m.Created()
+	if sd, ok := m.(*cgroups.SystemdManager); ok {
+		p.st.SystemdUnit, p.st.SystemdInvocation, p.st.SystemdUser = sd.Unit(), sd.Invocation(), sd.User()
+	}
 }
 
 func (p *initLauncher) ociState(status specs.ContainerState) *specs.State {

@@ -74,11 +74,19 @@ func lockAndLoad(store state.Store, id string) (*Container, func(), error) {
 	return c, c.Close, nil
 }
 
-func (c *Container) cgroup() cgroups.Manager {
-	if len(c.State.CgroupPaths) == 0 {
+func (c *Container) cgroup() cgroups.Manager { return loadCgroup(c.State) }
+
+// loadCgroup is the cgroup manager a container's record describes: its
+// systemd scope's (--systemd-cgroup), or the cgroupfs directories'; nil
+// when it has no cgroup.
+func loadCgroup(st *state.State) cgroups.Manager {
+	if st.SystemdUnit != "" {
+		return cgroups.LoadSystemd(st.SystemdUnit, st.SystemdInvocation, st.SystemdUser, st.ID, st.CgroupPaths, st.CgroupCreated)
+	}
+	if len(st.CgroupPaths) == 0 {
 		return nil
 	}
-	return cgroups.Load(c.State.CgroupPaths, c.State.CgroupCreated)
+	return cgroups.Load(st.CgroupPaths, st.CgroupCreated)
 }
 
 func (c *Container) frozen() bool {
@@ -328,7 +336,7 @@ func Delete(store state.Store, id string, force bool) error {
 	case !force:
 		return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, c.Status)
 	}
-	if err := teardown(c.State); err != nil {
+	if err := teardown(c.State, nil); err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
 	}
 	var s specHooks
@@ -348,11 +356,11 @@ func Delete(store state.Store, id string, force bool) error {
 // process of a cgroup hutch created for it, the cgroup directories hutch
 // created, and a root mount made in the caller's mount namespace. Nothing
 // else: a cgroup the container joined keeps its other processes and its
-// directory. It is delete's work and a failed create's.
-func teardown(st *state.State) error {
-	var m cgroups.Manager
-	if len(st.CgroupPaths) > 0 {
-		m = cgroups.Load(st.CgroupPaths, st.CgroupCreated)
+// directory. It is delete's work and a failed create's; m is the
+// cgroup manager create holds, nil to load the record's.
+func teardown(st *state.State, m cgroups.Manager) error {
+	if m == nil {
+		m = loadCgroup(st)
 	}
 	if st.Alive() {
 		if m != nil {

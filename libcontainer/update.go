@@ -67,6 +67,13 @@ func Update(store state.Store, id string, r *specs.LinuxResources, rdt *specs.Li
 		l := *saved.Memory.Limit
 		r.Memory.Limit = &l
 	}
+	// A quota is per period: systemd's CPUQuotaPerSecUSec is computed
+	// from both, so give the driver the period in force too.
+	if r.CPU != nil && r.CPU.Quota != nil && r.CPU.Period == nil &&
+		saved != nil && saved.CPU != nil && saved.CPU.Period != nil {
+		p := *saved.CPU.Period
+		r.CPU.Period = &p
+	}
 	if err := cgroups.Validate(r); err != nil {
 		return err
 	}

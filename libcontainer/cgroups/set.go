@@ -38,14 +38,17 @@ func (m *manager) setPids(r *specs.LinuxResources) error {
 	if r.Pids == nil || r.Pids.Limit == nil {
 		return nil
 	}
-	dir, _, err := m.need("pids.limit", "pids")
-	if err != nil {
-		return err
-	}
 	// 0 stays "unlimited", as when the field was a plain int64.
 	v := *r.Pids.Limit
 	if v == 0 {
 		v = -1
+	}
+	dir, v2, err := m.need("pids.limit", "pids")
+	if v < 0 && (err != nil || v2 && !fileExists(dir, "pids.max")) {
+		return nil // no limit, and no controller to lift one in
+	}
+	if err != nil {
+		return err
 	}
 	return set("pids.limit", dir, "pids.max", maxOr(v))
 }

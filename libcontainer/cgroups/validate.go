@@ -152,7 +152,8 @@ func (v validator) cpu(r *specs.LinuxResources) error {
 }
 
 func (v validator) pids(r *specs.LinuxResources) error {
-	if r.Pids == nil || r.Pids.Limit == nil {
+	// No limit (-1, or 0) needs no controller: podman sends -1.
+	if r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit <= 0 {
 		return nil
 	}
 	_, _, err := v.where("pids.limit", "pids", "pids")

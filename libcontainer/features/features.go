@@ -29,8 +29,9 @@ type Document struct {
 
 // UnsafeAnnotations are the config annotations (or prefixes, ending in a
 // dot) that change what hutch does; engines must not pass them from
-// untrusted users. hutch interprets none yet.
-var UnsafeAnnotations = []string{}
+// untrusted users. With --systemd-cgroup, org.systemd.property.* become
+// properties of the container's scope (as in runc).
+var UnsafeAnnotations = []string{"org.systemd.property."}
 
 // Get returns the features document.
 func Get(version string) *Document {
@@ -44,7 +45,7 @@ func Get(version string) *Document {
 		Linux: &features.Linux{
 			Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
 			Capabilities: capabilities.List(),
-			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: &f, SystemdUser: &f, Rdma: &t},
+			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: &t, SystemdUser: &t, Rdma: &t},
 			Seccomp:      seccomp.Features(),
 			Apparmor:     &features.Apparmor{Enabled: &apparmor},
 			Selinux:      &features.Selinux{Enabled: &selinux},

@@ -62,6 +62,14 @@ type State struct {
 	CgroupPaths   map[string]string `json:"cgroup_paths,omitempty"`
 	CgroupCreated []string          `json:"cgroup_created,omitempty"`
 	Rootless      bool              `json:"rootless,omitempty"`
+	// SystemdUnit: the transient scope systemd made for the container's
+	// cgroup (--systemd-cgroup), recorded before it is started; delete
+	// stops it. SystemdInvocation is its InvocationID once started (delete
+	// stops only that run of the unit), SystemdUser whether the user's
+	// manager has it.
+	SystemdUnit       string `json:"systemd_unit,omitempty"`
+	SystemdInvocation string `json:"systemd_invocation,omitempty"`
+	SystemdUser       bool   `json:"systemd_user,omitempty"`
 	// NotifySocket is the caller's NOTIFY_SOCKET, which start forwards
 	// the container's READY=1 to.
 	NotifySocket string `json:"notify_socket,omitempty"`
