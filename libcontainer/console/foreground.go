@@ -84,13 +84,22 @@ func (f *Foreground) Attach() (bool, error) {
 		unix.Close(fd)
 		return false, err
 	}
+	// The container's newlines stay "\n", as runc leaves them (it clears
+	// ONLCR too): a script reading `hutch run` through a pipe gets the
+	// lines it would get without a terminal, and a terminal of the
+	// caller's adds the carriage return itself.
+	if t, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil {
+		t.Oflag &^= unix.ONLCR
+		unix.IoctlSetTermios(fd, unix.TCSETS, t)
+	}
 	f.master = os.NewFile(uintptr(fd), master.Name())
 	if t, err := unix.IoctlGetTermios(int(f.in.Fd()), unix.TCGETS); err == nil {
 		saved := *t
 		raw := *t
-		// cfmakeraw
+		// cfmakeraw, but output processing stays on (as runc's console
+		// leaves it): the container's bare "\n" gets its "\r" here.
 		raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-		raw.Oflag &^= unix.OPOST
+		raw.Oflag |= unix.OPOST
 		raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
 		raw.Cflag &^= unix.CSIZE | unix.PARENB
 		raw.Cflag |= unix.CS8

@@ -129,6 +129,11 @@ wait_pane() {
 	[ "$output" = rc=0 ]
 	[ "$(tr -d '\r' <"$TESTDIR/cat.out" | grep -c through-cat)" -ge 1 ]
 	assert_no_leftovers ct2
+	# The container's lines end in "\n" alone, as with runc (ONLCR off on
+	# the pty): what a script reads is what the program printed.
+	set_args /bin/sh -c 'echo one; echo two'
+	"$HUTCH" --root "$ROOT" run --bundle "$BUNDLE" ct3 </dev/null >"$TESTDIR/lines.out"
+	[ "$(od -An -c "$TESTDIR/lines.out" | tr -s ' ')" = " o n e \n t w o \n" ]
 }
 
 @test "exec -t with a console socket gets a pty" {
