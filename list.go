@@ -21,7 +21,15 @@ var listCommand = &cli.Command{
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only ids"},
 	},
 	Action: func(ctx *cli.Context) error {
-		cs, err := libcontainer.List(stateStore(ctx))
+		store := stateStore(ctx)
+		// As runc: no default root yet is no containers; a --root that
+		// does not exist is the caller's mistake.
+		if ctx.IsSet("root") {
+			if _, err := os.Stat(store.Root); err != nil {
+				return fmt.Errorf("--root: %w", err)
+			}
+		}
+		cs, err := libcontainer.List(store)
 		if err != nil {
 			return err
 		}

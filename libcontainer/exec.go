@@ -313,7 +313,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if seccompFd > 0 {
 		ic.SeccompFd = seccompFd
 		ic.SeccompState = &specs.ContainerProcessState{
-			Pid: pid, Metadata: profile.ListenerMetadata, State: c.OCI().State,
+			Pid: pid, Metadata: profile.ListenerMetadata, State: c.OCI().State(),
 		}
 	}
 	cfg, err := json.Marshal(ic)

@@ -98,12 +98,23 @@ func (c *Container) frozen() bool {
 	return err == nil && f
 }
 
-// OCIState is the runtime-spec state plus the fields runc prints.
+// OCIState is the runtime-spec state plus the fields runc prints, in
+// runc's order (scripts match `state` and `list --format json` output).
 type OCIState struct {
-	specs.State
-	Rootfs  string    `json:"rootfs"`
-	Created time.Time `json:"created"`
-	Owner   string    `json:"owner"`
+	Version     string               `json:"ociVersion"`
+	ID          string               `json:"id"`
+	Pid         int                  `json:"pid"`
+	Status      specs.ContainerState `json:"status"`
+	Bundle      string               `json:"bundle"`
+	Rootfs      string               `json:"rootfs"`
+	Created     time.Time            `json:"created"`
+	Annotations map[string]string    `json:"annotations,omitempty"`
+	Owner       string               `json:"owner"`
+}
+
+// State is the runtime-spec state alone (for hooks and seccomp agents).
+func (o *OCIState) State() specs.State {
+	return specs.State{Version: o.Version, ID: o.ID, Status: o.Status, Pid: o.Pid, Bundle: o.Bundle, Annotations: o.Annotations}
 }
 
 // OCI renders the container's state as `hutch state` prints it.
@@ -113,11 +124,9 @@ func (c *Container) OCI() *OCIState {
 		pid = 0
 	}
 	return &OCIState{
-		State: specs.State{
-			Version: specs.Version, ID: c.State.ID, Status: specs.ContainerState(c.Status),
-			Pid: pid, Bundle: c.State.Bundle, Annotations: c.State.Annotations,
-		},
-		Rootfs: c.State.Rootfs, Created: c.State.Created, Owner: c.State.Owner,
+		Version: specs.Version, ID: c.State.ID, Pid: pid, Status: specs.ContainerState(c.Status),
+		Bundle: c.State.Bundle, Rootfs: c.State.Rootfs, Created: c.State.Created,
+		Annotations: c.State.Annotations, Owner: c.State.Owner,
 	}
 }
 
@@ -187,7 +196,7 @@ func Start(store state.Store, id string) error {
 	}
 	var s specHooks
 	if err := c.SpecPart(&s); err == nil && s.Hooks != nil {
-		st := c.OCI().State
+		st := c.OCI().State()
 		st.Status = specs.StateRunning
 		for _, e := range hooks.RunAll("poststart", s.Hooks.Poststart, &st) {
 			logrus.Warnf("poststart hook failed: %v", e)
@@ -341,7 +350,7 @@ func Delete(store state.Store, id string, force bool) error {
 	}
 	var s specHooks
 	if err := c.SpecPart(&s); err == nil && s.Hooks != nil {
-		st := c.OCI().State
+		st := c.OCI().State()
 		st.Status = specs.StateStopped
 		st.Pid = 0
 		for _, e := range hooks.RunAll("poststop", s.Hooks.Poststop, &st) {

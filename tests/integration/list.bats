@@ -59,3 +59,16 @@ teardown() {
 	run hutch list --format json
 	[ "$(echo "$output" | jq -r '.[0].status')" = stopped ]
 }
+
+@test "list: a --root that does not exist is an error, as runc; json fields in runc's order" {
+	run "$HUTCH" --root "$TESTDIR/nonexistent" list
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--root: stat $TESTDIR/nonexistent: no such file or directory"* ]]
+	set_args /bin/sleep 100
+	hutch_start_bg ct
+	run hutch list --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.[0] | keys_unsorted' <<<"$output")" = '["ociVersion","id","pid","status","bundle","rootfs","created","owner"]' ]
+	run hutch state ct
+	[ "$(jq -c 'keys_unsorted' <<<"$output")" = '["ociVersion","id","pid","status","bundle","rootfs","created","owner"]' ]
+}
