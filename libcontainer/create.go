@@ -342,6 +342,10 @@ func (p *initLauncher) start() error {
 	if err := p.entry.WriteFile(state.ConfigFile, cfgCopy, 0o600); err != nil {
 		return err
 	}
+	// The init's HOME, not saved: an exec computes its user's own.
+	if s.Process != nil {
+		setDefaultHome(s.Process, p.rootfs)
+	}
 	// The init may run as another uid (user namespace): let it open the
 	// fifo for writing.
 	fifo, err := p.entry.Mkfifo(state.FifoFile, 0o622)

@@ -168,6 +168,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		return 0, err
 	}
 	defer closeJoined(joined)
+	setDefaultHome(o.Process, fmt.Sprintf("/proc/%d/root", c.State.Pid))
 	// The container's seccomp profile and memory policy apply to exec'd
 	// processes too.
 	var profile *specs.LinuxSeccomp

@@ -171,3 +171,19 @@ start_container() {
 	hutch delete --force ex
 	assert_no_leftovers ex
 }
+
+@test "HOME defaults to the user's home in the container's /etc/passwd, else /, as runc" {
+	update_config '.process.user = {uid: 1000, gid: 1000}'
+	set_args /bin/sh -c 'echo "init HOME=$HOME"; exec sleep 1000'
+	hutch_start_bg ex
+	wait_file_contains "$TESTDIR/ex.out" 'init HOME='
+	grep -qx 'init HOME=/home/hutch' "$TESTDIR/ex.out"
+	run hutch exec ex sh -c 'echo $HOME'
+	[ "$output" = /home/hutch ]
+	run hutch exec -u 0 ex sh -c 'echo $HOME'
+	[ "$output" = /root ]
+	run hutch exec -u 2000 ex sh -c 'echo $HOME'
+	[ "$output" = / ]
+	run hutch exec -u 0 -e HOME=/kept ex sh -c 'echo $HOME'
+	[ "$output" = /kept ]
+}
