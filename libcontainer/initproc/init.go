@@ -45,8 +45,9 @@ func Main() {
 	// error, afterwards nobody listens on the socket but stderr.
 	if serr := syncmsg.Send(sock, syncmsg.Error, []byte(err.Error())); serr != nil {
 		// After ready the parent is gone: the container's stderr is
-		// the only place left to report to.
-		fmt.Fprintf(os.Stderr, "hutch init: %v\n", err)
+		// the only place left to report to, one line as runc writes it
+		// ("exec /run.sh: no such file or directory").
+		fmt.Fprintf(os.Stderr, "%v\n", err)
 	}
 	os.Exit(1)
 }
@@ -173,7 +174,7 @@ func run(sock *os.File) error {
 	t.Mark("masked_readonly_paths")
 	p := s.Process
 	if c.ConsoleFd > 0 {
-		if err := setupTerminal(c.ConsoleFd, p.ConsoleSize); err != nil {
+		if err := setupTerminal(c.ConsoleFd, p); err != nil {
 			return err
 		}
 	}
@@ -361,7 +362,7 @@ func runExec(c *Config, sock *os.File, t *timing.Phases) error {
 		if _, err := unix.Setsid(); err != nil {
 			return fmt.Errorf("setsid: %w", err)
 		}
-		if err := setupTerminal(c.ConsoleFd, p.ConsoleSize); err != nil {
+		if err := setupTerminal(c.ConsoleFd, p); err != nil {
 			return err
 		}
 	}
@@ -384,8 +385,10 @@ func runExec(c *Config, sock *os.File, t *timing.Phases) error {
 
 // setupTerminal makes a pty inside the container (its devpts), sends the
 // master to the console socket the parent connected, and makes the slave
-// the process's stdio and controlling terminal.
-func setupTerminal(fd int, size *specs.Box) error {
+// the process's stdio and controlling terminal, owned by process.user.uid
+// as runc leaves it (its group is devpts's gid= option, tty in the default
+// config).
+func setupTerminal(fd int, p *specs.Process) error {
 	sock := os.NewFile(uintptr(fd), "console-socket")
 	defer sock.Close()
 	master, slave, err := console.OpenPty()
@@ -393,12 +396,16 @@ func setupTerminal(fd int, size *specs.Box) error {
 		return fmt.Errorf("process.terminal: %w", err)
 	}
 	defer slave.Close()
+	if err := unix.Fchown(int(slave.Fd()), int(p.User.UID), -1); err != nil {
+		master.Close()
+		return fmt.Errorf("process.terminal: chown the pty to process.user.uid %d: %w", p.User.UID, err)
+	}
 	err = console.SendMaster(sock, master)
 	master.Close()
 	if err != nil {
 		return fmt.Errorf("--console-socket: %w", err)
 	}
-	if err := console.SetupSlave(slave, size); err != nil {
+	if err := console.SetupSlave(slave, p.ConsoleSize); err != nil {
 		return fmt.Errorf("process.terminal: %w", err)
 	}
 	return nil

@@ -254,8 +254,8 @@ static void exec_wait(char **argv, char **envp) {
   close(fifo_fd);
   for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], SIG_DFL);
   execve(argv[4], argv + 5, envp);
-  // Worded like the Go init's error.
-  fprintf(stderr, "hutch init: exec %s: %s\n", argv[5], lower_strerror(errno));
+  // Worded like the Go init's error, and runc's: the line alone.
+  fprintf(stderr, "exec %s: %s\n", argv[5], lower_strerror(errno));
   _exit(1);
 }
 

@@ -155,3 +155,11 @@ wait_pane() {
 	[[ "$output" == *console-socket* ]]
 	assert_no_leftovers ct
 }
+
+@test "the pty belongs to process.user.uid, its group devpts's gid=, as runc" {
+	update_config '.process.terminal = true | .process.user = {uid: 1000, gid: 100}'
+	set_args /bin/sh -c 'stat -c %u:%g $(tty)'
+	run bash -c "'$HUTCH' --root '$ROOT' run --bundle '$BUNDLE' ct </dev/null"
+	[ "$status" -eq 0 ]
+	[ "$output" = 1000:5 ]
+}
