@@ -125,8 +125,14 @@ func (e *entry) mount() error {
 func (e *entry) fsMount(source, fstype, dest string, opts mountOpts) error {
 	var target *os.File
 	var err error
+	// A tmpfs without mode= gets the mode of the directory it covers, in
+	// its mount options as runc gives it: a fresh tmpfs is 1777, which
+	// would open e.g. podman's `--tmpfs /home` to every user. With no
+	// directory there yet, the tmpfs default stays.
 	if fstype == "tmpfs" && opts.flags&unix.MS_REMOUNT == 0 && !opts.hasData("mode") {
-		opts.covered = e.coveredDir(dest)
+		if c := e.coveredDir(dest); c != nil {
+			opts.data = append(append([]string(nil), opts.data...), fmt.Sprintf("mode=%o", c.Mode&0o7777))
+		}
 	}
 	if opts.flags&unix.MS_REMOUNT != 0 {
 		// A remount acts on the mount already there, not on the directory under it.
@@ -156,9 +162,9 @@ func (e *entry) mountOn(source, fstype, dest string, target *os.File, opts mount
 		}
 		defer tmpDir.Close()
 	}
-	// A read-only tmpfs is filled and chmod-ed first, then made read-only.
+	// A read-only tmpfs is filled first, then made read-only.
 	flags := opts.flags
-	if tmpDir != nil || opts.covered != nil {
+	if tmpDir != nil {
 		flags &^= unix.MS_RDONLY
 	}
 	data := withMountLabel(opts.dataString(), e.o.MountLabel, fstype, e.o.SELinux)
@@ -172,11 +178,6 @@ func (e *entry) mountOn(source, fstype, dest string, target *os.File, opts mount
 	if tmpDir != nil {
 		if err := e.copyUp(tmpDir, dest); err != nil {
 			return e.err("tmpcopyup", err)
-		}
-	}
-	if c := opts.covered; c != nil {
-		if err := e.keepCoveredMode(dest, c); err != nil {
-			return e.err("tmpfs mode", err)
 		}
 	}
 	if flags != opts.flags {
@@ -206,18 +207,6 @@ func (e *entry) coveredDir(dest string) *unix.Stat_t {
 		return nil
 	}
 	return &st
-}
-
-// keepCoveredMode gives a tmpfs mounted without mode= the mode of the
-// directory it covers, as runc does: a fresh tmpfs is 1777, which would
-// open e.g. podman's `--tmpfs /home` to every user.
-func (e *entry) keepCoveredMode(dest string, c *unix.Stat_t) error {
-	d, err := pathsafe.OpenInRootFd(e.root, dest, unix.O_RDONLY|unix.O_DIRECTORY)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return unix.Fchmod(int(d.Fd()), c.Mode&0o7777)
 }
 
 // bind bind-mounts the host path source on dest, then applies the flags a

@@ -17,7 +17,6 @@ type mountOpts struct {
 	recAttr   bool     // attr must be applied with mount_setattr(AT_RECURSIVE)
 	data      []string // everything the kernel must see as fs data
 	tmpcopyup bool
-	covered   *unix.Stat_t // the directory a tmpfs covers, when its mode is kept
 }
 
 type flagOpt struct {

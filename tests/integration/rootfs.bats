@@ -108,6 +108,13 @@ mountinfo_of() {
 	[ "${lines[1]}" = 1777 ]
 	[ "${lines[2]}" = 1777 ] # a directory made for the mount: tmpfs's default
 	[[ "$output" == *"Read-only file system"* ]]
+	# The kept mode is a mount option, as runc gives it; none on /fresh.
+	set_args /bin/cat /proc/self/mounts
+	rmdir "$ROOTFS/fresh" # made by the first run
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	grep -Eq '^tmpfs /keep tmpfs ro,.*\bmode=710\b' <<<"$output"
+	! grep -Eq '^tmpfs /fresh tmpfs .*\bmode=' <<<"$output"
 }
 
 @test "default devices: char devices with the right numbers" {
