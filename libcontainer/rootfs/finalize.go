@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -27,8 +28,22 @@ func Finalize(s *specs.Spec, o Options) error {
 		// The read-only tmpfs over a masked directory gets the mount
 		// label too, as in runc.
 		maskData := withMountLabel("", o.MountLabel, "tmpfs", o.SELinux)
+		// One read-only tmpfs for every masked directory (bind mounts of
+		// the first), and each path once, as runc masks them.
+		var dirMask *os.File
+		defer func() {
+			if dirMask != nil {
+				dirMask.Close()
+			}
+		}()
+		seen := make(map[string]bool, len(s.Linux.MaskedPaths))
 		for i, p := range s.Linux.MaskedPaths {
-			if err := maskPath(p, maskData); err != nil {
+			clean := path.Clean("/" + p)
+			if seen[clean] {
+				continue
+			}
+			seen[clean] = true
+			if err := maskPath(p, maskData, &dirMask); err != nil {
 				return fmt.Errorf("linux.maskedPaths[%d] (%s): %w", i, p, err)
 			}
 		}
@@ -97,8 +112,9 @@ func readonlyPath(p string) error {
 }
 
 // maskPath covers p: a directory with an empty read-only tmpfs (with
-// tmpfsData), anything else with /dev/null.
-func maskPath(p, tmpfsData string) error {
+// tmpfsData; the one in *dirMask once there is one), anything else with
+// /dev/null.
+func maskPath(p, tmpfsData string, dirMask **os.File) error {
 	f, err := openExisting(p)
 	if err != nil || f == nil {
 		return err
@@ -110,9 +126,22 @@ func maskPath(p, tmpfsData string) error {
 	}
 	target := pathsafe.ProcFdPath(f)
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		if *dirMask != nil {
+			// A bind mount of a read-only tmpfs stays read-only: its
+			// superblock is.
+			if err := unix.Mount(pathsafe.ProcFdPath(*dirMask), target, "", unix.MS_BIND, ""); err != nil {
+				return fmt.Errorf("bind the masking tmpfs: %w", err)
+			}
+			return nil
+		}
 		if err := unix.Mount("tmpfs", target, "tmpfs", unix.MS_RDONLY, tmpfsData); err != nil {
 			return fmt.Errorf("mount read-only tmpfs: %w", err)
 		}
+		m, err := pathsafe.OpenInRoot("/", p, unix.O_PATH|unix.O_DIRECTORY)
+		if err != nil {
+			return fmt.Errorf("open the masking tmpfs: %w", err)
+		}
+		*dirMask = m
 		return nil
 	}
 	null, err := openDevNull()

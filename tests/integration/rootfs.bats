@@ -178,6 +178,20 @@ mountinfo_of() {
 	[ "${lines[6]}" = /proc/self/fd/2 ]
 }
 
+@test "maskedPaths: directories share one read-only tmpfs, a path given twice is masked once, as runc" {
+	mkdir -p "$ROOTFS/m1" "$ROOTFS/m2"
+	update_config '.linux.maskedPaths = ["/m1", "/m2", "/m1/", "/proc/cpuinfo", "/proc/cpuinfo"]'
+	set_args /bin/sh -c 'stat -c %d /m1 /m2
+		grep -c " /m1 " /proc/self/mountinfo; grep -c " /proc/cpuinfo " /proc/self/mountinfo
+		touch /m2/x'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -ne 0 ]
+	[ "${lines[0]}" = "${lines[1]}" ]
+	[ "${lines[2]}" = 1 ]
+	[ "${lines[3]}" = 1 ]
+	[[ "${lines[4]}" == *"Read-only file system"* ]]
+}
+
 @test "maskedPaths: a masked file reads empty, a masked dir is empty" {
 	mkdir -p "$ROOTFS/masked-dir"
 	echo secret >"$ROOTFS/masked-dir/secret"
