@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -19,14 +20,29 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/userns"
 )
 
+// appName is the name hutch was invoked by ("hutch" for a re-executed
+// init, whose argv[0] is a file descriptor path).
+func appName() string {
+	n := filepath.Base(os.Args[0])
+	if n == "" || n == "." || n == "/" || strings.HasPrefix(n, "hutch") {
+		return "hutch"
+	}
+	if _, err := strconv.Atoi(n); err == nil {
+		return "hutch"
+	}
+	return n
+}
+
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
 func main() {
 	inheritedFds = countInherited()
 	app := &cli.App{
-		Name:    "hutch",
-		Usage:   "an OCI container runtime",
+		// Named as invoked: installed as runc (a drop-in), its help reads
+		// "runc - Open Container Initiative runtime" as runc's does.
+		Name:    appName(),
+		Usage:   "Open Container Initiative runtime",
 		Version: fmt.Sprintf("%s\nspec: %s", version, specs.Version),
 		// One flag, one value, as runc's CLI reads them: "-e A=x,y" is one
 		// variable and "--cgroup cpu,memory:sub" one sub-cgroup.

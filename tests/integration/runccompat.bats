@@ -253,3 +253,13 @@ recv_pidfd() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"container not running"* ]]
 }
+
+@test "installed under runc's name, the help reads as runc's" {
+	ln -s "$HUTCH" "$TESTDIR/runc"
+	run "$TESTDIR/runc" --help
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "NAME:" ]
+	[[ "${lines[1]}" =~ runc\ -\ Open\ Container\ Initiative\ runtime ]]
+	run "$HUTCH" -h
+	[[ "${lines[1]}" =~ hutch\ -\ Open\ Container\ Initiative\ runtime ]]
+}
