@@ -63,7 +63,7 @@ func SubPaths(paths, sub map[string]string) (map[string]string, error) {
 		}
 		for _, el := range strings.Split(rel, "/") {
 			if el == ".." {
-				return nil, fmt.Errorf("--cgroup %s: %q is not a sub-cgroup path (no \"..\")", flag, rel)
+				return nil, fmt.Errorf("--cgroup %s: bad sub cgroup path %q (no \"..\")", flag, rel)
 			}
 		}
 		if ctrl == "" {
@@ -79,7 +79,7 @@ func SubPaths(paths, sub map[string]string) (map[string]string, error) {
 			ok = false
 		}
 		if !ok {
-			return nil, fmt.Errorf("--cgroup %s: the container has no cgroup of controller %q", flag, ctrl)
+			return nil, fmt.Errorf("--cgroup %s: unknown controller %q: the container has no cgroup of it", flag, ctrl)
 		}
 		if err := set(dir, rel, flag); err != nil {
 			return nil, err
@@ -92,7 +92,8 @@ func SubPaths(paths, sub map[string]string) (map[string]string, error) {
 		}
 		d := filepath.Join(dir, filepath.Clean("/"+rel))
 		if fi, err := os.Lstat(d); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("--cgroup: sub-cgroup %s does not exist (exec uses an existing one)", d)
+			// runc's words ("adding pid ... no such file or directory").
+			return nil, fmt.Errorf("--cgroup: adding pid to sub-cgroup %s: no such file or directory (exec uses an existing one)", d)
 		}
 		out[k] = d
 	}

@@ -160,13 +160,17 @@ start_container() {
 	# Refused: outside the container's cgroup, missing, unknown controller.
 	run hutch exec --cgroup memory:../.. ex true
 	[ "$status" -eq 255 ]
-	[[ "$output" == *"not a sub-cgroup path"* ]]
+	[[ "$output" == *"bad sub cgroup path"* ]]
 	run hutch exec --cgroup memory:nosuch ex true
 	[ "$status" -eq 255 ]
-	[[ "$output" == *"/sys/fs/cgroup/memory/hutch/ex/nosuch does not exist"* ]]
+	[[ "$output" == *" adding pid "*"/sys/fs/cgroup/memory/hutch/ex/nosuch: no such file or directory"* ]]
 	run hutch exec --cgroup bogus:sub ex true
 	[ "$status" -eq 255 ]
-	[[ "$output" == *'no cgroup of controller \"bogus\"'* ]]
+	[[ "$output" == *'unknown controller \"bogus\"'* ]]
+	# "/" is the container's own cgroup.
+	run hutch exec --cgroup / ex cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	[ "$(grep -vc ':/$' <<<"$output")" = 0 ]
 	# delete removes the sub-cgroups with the container's.
 	hutch delete --force ex
 	assert_no_leftovers ex
