@@ -52,13 +52,6 @@ type ExecOpts struct {
 	Started func(*SignalForwarder) error
 }
 
-// ExecError marks a failure to start the exec'd process (runc exits 255
-// then; engines map the message to 126/127).
-type ExecError struct{ Err error }
-
-func (e *ExecError) Error() string { return e.Err.Error() }
-func (e *ExecError) Unwrap() error { return e.Err }
-
 // Exec starts a process inside a running container: the init re-executes
 // hutch, whose C constructor joins every namespace of the container's init
 // (user first), then it joins the container's cgroup, switches to the
@@ -353,7 +346,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		unix.Kill(pid, unix.SIGKILL)
 		return fail(err)
 	case typ == syncmsg.Error:
-		return fail(&ExecError{syncmsg.RemoteError(msg)})
+		return fail(syncmsg.RemoteError(msg))
 	default:
 		unix.Kill(pid, unix.SIGKILL)
 		return fail(fmt.Errorf("unexpected message %q from exec init", typ))
@@ -365,10 +358,6 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 }
 
 func execFailure(err error) error {
-	var re syncmsg.RemoteError
-	if errors.As(err, &re) {
-		return &ExecError{err}
-	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return errors.New("exec init exited while joining the container's namespaces")
 	}
