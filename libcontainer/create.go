@@ -704,25 +704,15 @@ func (p *initLauncher) resources() *specs.LinuxResources {
 		r := *p.spec.Linux.Resources
 		res = &r
 	}
-	// Like runc: the config's rules, then the standard nodes, then every
-	// configured linux.devices entry, so that a leading deny-all does not
-	// lock the container out of /dev/null.
+	// Like runc: the config's rules, then the standard nodes. A
+	// linux.devices entry makes a node and grants nothing: access to it is
+	// only what linux.resources.devices allows (engines send both for a
+	// device they pass), so a listed node cannot undo a deny rule.
 	rules := append([]specs.LinuxDeviceCgroup{}, res.Devices...)
 	if len(rules) == 0 {
 		rules = append(rules, specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"})
 	}
 	rules = append(rules, defaultDeviceRules()[1:]...)
-	for _, d := range p.spec.Linux.Devices {
-		t := d.Type
-		switch t {
-		case "p":
-			continue // fifos are not subject to the device cgroup
-		case "u":
-			t = "c"
-		}
-		major, minor := d.Major, d.Minor
-		rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: t, Major: &major, Minor: &minor, Access: "rwm"})
-	}
 	res.Devices = rules
 	return res
 }

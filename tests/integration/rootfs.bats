@@ -162,6 +162,20 @@ mountinfo_of() {
 	[ "${lines[1]}" = write-ok ]
 }
 
+@test "linux.devices: a listed node grants no access the device rules deny" {
+	# /dev/kmsg listed with no rule for it: the node is made, the deny-all
+	# of linux.resources.devices still refuses opening it (as runc).
+	update_config '.linux.devices = [{path: "/dev/kmsg", type: "c", major: 1, minor: 11, fileMode: 438}]
+		| .linux.resources.devices = [{allow: false, access: "rwm"}]'
+	set_args /bin/sh -c 'stat -c "%F %t:%T" /dev/kmsg; (exec 3>/dev/kmsg) && echo open-ok || echo open-refused'
+	run hutch run --bundle "$BUNDLE" ct
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "character special file 1:b" ]
+	[[ "$output" == *"Operation not permitted"* ]]
+	[[ "$output" == *open-refused* ]]
+}
+
 @test "/dev/pts, /dev/ptmx, /dev/shm and the /dev/fd links" {
 	set_args /bin/sh -c 'awk '"'"'$5 == "/dev/pts" {for (i = 7; i <= NF; i++) if ($i == "-") print $(i + 1)}'"'"' /proc/self/mountinfo
 		readlink /dev/ptmx
