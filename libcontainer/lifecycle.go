@@ -345,19 +345,7 @@ func Delete(store state.Store, id string, force bool) error {
 	case !force:
 		return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, c.Status)
 	}
-	if err := teardown(c.State, nil); err != nil {
-		return fmt.Errorf("delete %s: %w", id, err)
-	}
-	var s specHooks
-	if err := c.SpecPart(&s); err == nil && s.Hooks != nil {
-		st := c.OCI().State()
-		st.Status = specs.StateStopped
-		st.Pid = 0
-		for _, e := range hooks.RunAll("poststop", s.Hooks.Poststop, &st) {
-			logrus.Warnf("poststop hook failed: %v", e)
-		}
-	}
-	return e.Destroy()
+	return destroy(c)
 }
 
 // teardown ends and removes what the record says the container has: its

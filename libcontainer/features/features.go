@@ -30,8 +30,9 @@ type Document struct {
 // UnsafeAnnotations are the config annotations (or prefixes, ending in a
 // dot) that change what hutch does; engines must not pass them from
 // untrusted users. With --systemd-cgroup, org.systemd.property.* become
-// properties of the container's scope (as in runc).
-var UnsafeAnnotations = []string{"org.systemd.property."}
+// properties of the container's scope (as in runc); org.criu.config names
+// the CRIU configuration file checkpoint and restore use.
+var UnsafeAnnotations = []string{"org.systemd.property.", "org.criu.config"}
 
 // Get returns the features document.
 func Get(version string) *Document {
@@ -56,7 +57,12 @@ func Get(version string) *Document {
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &t}},
 			NetDevices:      &features.NetDevices{Enabled: &t},
 		},
-		Annotations: map[string]string{"org.hutch.version": version},
+		Annotations: map[string]string{
+			"org.hutch.version": version,
+			// checkpoint and restore are built in; whether CRIU is
+			// installed is theirs to check (as runc's key means).
+			"org.opencontainers.runc.checkpoint.enabled": "true",
+		},
 	}, PotentiallyUnsafeConfigAnnotations: UnsafeAnnotations}
 	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
 		d.Linux.Namespaces = []string{"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}

@@ -14,6 +14,7 @@ import (
 // Mount is one line of mountinfo, its paths unescaped.
 type Mount struct {
 	ID, Parent int
+	Dev        string // major:minor of the filesystem
 	Root       string // root of the mount within its filesystem
 	Mountpoint string
 	FSType     string
@@ -74,7 +75,7 @@ func ParseLine(line string) (Mount, error) {
 		return Mount{}, fmt.Errorf("malformed mountinfo line %q", line)
 	}
 	m := Mount{
-		ID: id, Parent: parent,
+		ID: id, Parent: parent, Dev: fields[2],
 		Root:       unescape(fields[3]),
 		Mountpoint: unescape(fields[4]),
 		FSType:     fields[sep+1],

@@ -10,7 +10,7 @@ func TestParseLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Mount{ID: 36, Parent: 35, Root: "/mnt 1", Mountpoint: "/mnt2", FSType: "cgroup", Source: "cgroup", SuperOpts: "rw,cpu,cpuacct"}
+	want := Mount{ID: 36, Parent: 35, Dev: "98:0", Root: "/mnt 1", Mountpoint: "/mnt2", FSType: "cgroup", Source: "cgroup", SuperOpts: "rw,cpu,cpuacct"}
 	if m != want {
 		t.Errorf("got %+v", m)
 	}

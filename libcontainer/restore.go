@@ -1,0 +1,361 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/checkpoint-restore/go-criu/v8/rpc"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
+	"github.com/hutch-runtime/hutch/libcontainer/console"
+	"github.com/hutch-runtime/hutch/libcontainer/criu"
+	"github.com/hutch-runtime/hutch/libcontainer/errs"
+	"github.com/hutch-runtime/hutch/libcontainer/hooks"
+	"github.com/hutch-runtime/hutch/libcontainer/spec"
+	"github.com/hutch-runtime/hutch/libcontainer/state"
+	"github.com/hutch-runtime/hutch/libcontainer/userns"
+)
+
+// RestoreOpts are the inputs of `hutch restore`: create's (the new
+// container's id, bundle, pid file, console) and CRIU's.
+type RestoreOpts struct {
+	CreateOpts
+	CriuOpts
+	LsmProfile      string
+	LsmMountContext string
+}
+
+// criuRoot is the state directory's mount point of the container's root
+// during a restore: CRIU wants a mount point whose parent is not
+// overmounted.
+const criuRoot = "criu-root"
+
+// Restore makes container o.ID from the bundle's config and the images of
+// a checkpoint: its state directory and cgroup as create makes them, its
+// processes, namespaces and mounts by CRIU. The restored init is the
+// caller's child. On failure nothing is left behind.
+func Restore(store state.Store, o RestoreOpts) (st *state.State, err error) {
+	if err := state.ValidateID(o.ID); err != nil {
+		return nil, err
+	}
+	if o.NoPivot {
+		return nil, errors.New("--no-pivot: CRIU always pivots into the restored root; a root where pivot_root fails cannot be restored")
+	}
+	if os.Geteuid() != 0 || userns.Rootless() {
+		return nil, errors.New("restore needs root: CRIU cannot restore a rootless container")
+	}
+	bin, err := criu.Find(o.Criu)
+	if err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	s, err := spec.Load(bundle)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := prepare(s, bundle, &o.CreateOpts)
+	if err != nil {
+		return nil, err
+	}
+	defer closeJoined(cfg.joined)
+	r, err := commonOpts(&o.CriuOpts, "restore.log", false)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	fds, err := readDescriptors(o.ImagePath)
+	if err != nil {
+		return nil, err
+	}
+	var sd *cgroups.SystemdManager
+	if cfg.scope != nil {
+		if sd, err = cgroups.NewSystemd(*cfg.scope, o.ID, cfg.unitProps); err != nil {
+			return nil, err
+		}
+		sd.Create()
+	}
+	entry, err := store.Reserve(o.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer entry.Close()
+	p := &initLauncher{entry: entry, spec: s, opts: o.CreateOpts, bundle: bundle, rootfs: cfg.rootfs,
+		joined: cfg.joined, notifyMount: -1, sd: sd}
+	p.st = &state.State{
+		ID: o.ID, Bundle: bundle, Rootfs: cfg.rootfs, Created: time.Now().UTC(), Owner: owner(),
+		OwnPidNS: newNS(s, specs.PIDNamespace), Creating: true,
+	}
+	defer func() {
+		if err != nil {
+			if p.cgroup != nil && p.cgroup.Owned() {
+				// CRIU may have restored tasks into it before failing,
+				// before any pid was reported.
+				killCgroup(p.cgroup)
+			}
+			p.abort()
+		}
+	}()
+	cfgCopy, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := entry.WriteFile(state.ConfigFile, cfgCopy, 0o600); err != nil {
+		return nil, err
+	}
+	if err := p.setupCgroup(); err != nil {
+		return nil, err
+	}
+	if err := entry.Save(p.st); err != nil {
+		return nil, err
+	}
+	root, unmount, err := mountCriuRoot(entry, p.rootfs)
+	if err != nil {
+		return nil, err
+	}
+	defer unmount()
+
+	opts := r.opts
+	opts.Root = ptr(root)
+	opts.RstSibling = ptr(true) // the restored init is our child
+	opts.EvasiveDevices = ptr(true)
+	if o.LsmProfile != "" {
+		opts.LsmProfile = ptr(o.LsmProfile)
+	}
+	if o.LsmMountContext != "" {
+		opts.LsmMountContext = ptr(o.LsmMountContext)
+	}
+	criuConfigFile(s.Annotations, opts)
+	extra, err := restoreNamespaces(s, cfg.joined, opts)
+	if err != nil {
+		return nil, err
+	}
+	opts.ExtMnt = restoreMounts(s, bundle, p.cgroup)
+	for i, d := range fds {
+		if strings.HasPrefix(d, "pipe:") {
+			// The restored process gets our fd i in place of that pipe.
+			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: ptr(d), Fd: ptr(int32(i))})
+		}
+	}
+	if keys, err := readExternalFds(o.ImagePath); err != nil {
+		return nil, err
+	} else {
+		for i, k := range keys {
+			if k != "" && i < 3 {
+				opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: ptr(k), Fd: ptr(int32(i))})
+			}
+		}
+	}
+	req := criu.Request{
+		Type: rpc.CriuReqType_RESTORE, Opts: opts,
+		Stdio: [3]*os.File{os.Stdin, os.Stdout, os.Stderr}, Extra: extra,
+		Started: func(pid int) error { return p.criuJoinCgroup(pid, opts) },
+		Notify:  func(n criu.Notification) error { return p.restoreNotify(n, o.CreateOpts) },
+	}
+	if _, err := bin.Run(req); err != nil {
+		return nil, errs.New("restore", "", "", r.failed(err))
+	}
+	if p.st.Pid == 0 {
+		return nil, errors.New("restore: CRIU did not report the restored init")
+	}
+	p.st.Annotations = p.stateAnnotations()
+	p.st.Creating = false
+	if err := entry.Save(p.st); err != nil {
+		p.st.Creating = true
+		return nil, err
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, p.st.Pid); err != nil {
+			return nil, err
+		}
+	}
+	return p.st, nil
+}
+
+// readDescriptors reads what checkpoint recorded of the init's fds 0-2.
+func readDescriptors(dir string) ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, DescriptorsFile))
+	if err != nil {
+		return nil, fmt.Errorf("--image-path: %w (is it a checkpoint's image directory?)", err)
+	}
+	var fds []string
+	if err := json.Unmarshal(data, &fds); err != nil {
+		return nil, fmt.Errorf("--image-path: %s: %w", DescriptorsFile, err)
+	}
+	return fds, nil
+}
+
+// readExternalFds reads checkpoint's ExternalFdsFile (absent in images
+// that another runtime made).
+func readExternalFds(dir string) ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, ExternalFdsFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--image-path: %w", err)
+	}
+	var keys []string
+	if err := json.Unmarshal(data, &keys); err != nil {
+		return nil, fmt.Errorf("--image-path: %s: %w", ExternalFdsFile, err)
+	}
+	return keys, nil
+}
+
+// mountCriuRoot binds the container's root on the state directory's
+// criu-root; unmount undoes it (the restored container has its own copy).
+func mountCriuRoot(entry *state.Entry, rootfs string) (string, func(), error) {
+	d, err := entry.Mkdir(criuRoot, 0o755)
+	if err != nil {
+		return "", nil, err
+	}
+	d.Close()
+	root := filepath.Join(entry.Dir(), criuRoot)
+	if err := unix.Mount(rootfs, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		entry.Remove(criuRoot)
+		return "", nil, fmt.Errorf("bind root.path %s for CRIU: %w", rootfs, err)
+	}
+	return root, func() {
+		unix.Unmount(root, unix.MNT_DETACH)
+		entry.Remove(criuRoot)
+	}, nil
+}
+
+// restoreNamespaces hands CRIU the namespaces the config joins by path: the
+// network and pid ones as the external namespaces checkpoint recorded (by
+// fd, from 4 on), the others to join. CRIU cannot join a cgroup namespace.
+func restoreNamespaces(s *specs.Spec, joined []joinedNS, opts *rpc.CriuOpts) ([]*os.File, error) {
+	var extra []*os.File
+	for _, n := range joined {
+		file := nsKinds[n.typ].file
+		switch n.typ {
+		case specs.NetworkNamespace, specs.PIDNamespace:
+			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: ptr(externalNSKey(file)), Fd: ptr(int32(4 + len(extra)))})
+			extra = append(extra, n.file)
+		case specs.CgroupNamespace:
+			return nil, errors.New("linux.namespaces: CRIU cannot restore into a cgroup namespace joined by path")
+		default:
+			_, p := spec.HasNamespace(s, n.typ)
+			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: ptr(file), NsFile: ptr(p)})
+		}
+	}
+	return extra, nil
+}
+
+// restoreMounts maps the keys checkpoint gave external mounts to their
+// sources on this host: the config's bind sources, and the new cgroup's
+// directories for a v1 cgroup mount made of binds. Keys the images do not
+// have are ignored by CRIU.
+func restoreMounts(s *specs.Spec, bundle string, m cgroups.Manager) []*rpc.ExtMountMap {
+	var out []*rpc.ExtMountMap
+	add := func(key, val string) {
+		out = append(out, &rpc.ExtMountMap{Key: ptr(key), Val: ptr(val)})
+	}
+	for _, mnt := range s.Mounts {
+		switch {
+		case spec.IsBind(mnt):
+			src := mnt.Source
+			if !filepath.IsAbs(src) {
+				src = filepath.Join(bundle, src)
+			}
+			add(path.Clean(mnt.Destination), src)
+		case mnt.Type == "cgroup" && m != nil:
+			for _, dir := range m.Paths() {
+				rel, ok := strings.CutPrefix(dir, "/sys/fs/cgroup/")
+				if !ok {
+					continue
+				}
+				hier, _, _ := strings.Cut(rel, "/")
+				add(path.Join(mnt.Destination, hier), dir)
+			}
+		}
+	}
+	return out
+}
+
+// criuJoinCgroup puts CRIU in the container's cgroup (or systemd scope) and
+// names that cgroup as the root of the restored tasks'.
+func (p *initLauncher) criuJoinCgroup(pid int, opts *rpc.CriuOpts) error {
+	if p.cgroup == nil {
+		return nil
+	}
+	if err := p.cgroup.Apply(pid); err != nil {
+		return err
+	}
+	if p.sd != nil {
+		p.useCgroup(p.sd)
+		p.systemdApplied()
+		if err := p.entry.Save(p.st); err != nil {
+			return err
+		}
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for _, ctrl := range strings.Split(parts[1], ",") {
+			opts.CgRoot = append(opts.CgRoot, &rpc.CgroupRoot{Ctrl: ptr(ctrl), Path: ptr(parts[2])})
+		}
+	}
+	return nil
+}
+
+// restoreNotify acts on CRIU's notifications during a restore: the
+// prestart and createRuntime hooks once the namespaces exist (as runc runs
+// them), the restored init's pid, and the pty master of a restored
+// terminal for the console socket.
+func (p *initLauncher) restoreNotify(n criu.Notification, o CreateOpts) error {
+	switch n.Script {
+	case "setup-namespaces":
+		p.initPid = n.Pid
+		if h := p.spec.Hooks; h != nil {
+			st := p.ociState(specs.StateCreated)
+			if err := hooks.Run("prestart", h.Prestart, st); err != nil {
+				return err
+			}
+			if err := hooks.Run("createRuntime", h.CreateRuntime, st); err != nil {
+				return err
+			}
+		}
+	case "post-restore":
+		start, _, err := state.ProcStartTime(n.Pid)
+		if err != nil {
+			return fmt.Errorf("restored init %d vanished: %w", n.Pid, err)
+		}
+		p.initPid = n.Pid
+		p.st.Pid, p.st.StartTime = n.Pid, start
+		return p.entry.Save(p.st)
+	case "orphan-pts-master":
+		if len(n.Files) == 0 {
+			return errors.New("no pty master came with it")
+		}
+		if !p.spec.Process.Terminal {
+			return errors.New("the checkpoint has a terminal: process.terminal must be true, with --console-socket")
+		}
+		con := o.Console
+		if con == nil {
+			var err error
+			if con, err = console.Connect(o.ConsoleSocket); err != nil {
+				return err
+			}
+			defer con.Close()
+		}
+		return console.SendMaster(con, n.Files[0])
+	}
+	return nil
+}
