@@ -19,6 +19,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/criu"
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
+	"github.com/hutch-runtime/hutch/libcontainer/pathsafe"
 	"github.com/hutch-runtime/hutch/libcontainer/spec"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 	"github.com/hutch-runtime/hutch/libcontainer/userns"
@@ -119,6 +120,9 @@ func Restore(store state.Store, o RestoreOpts) (st *state.State, err error) {
 	if err := entry.Save(p.st); err != nil {
 		return nil, err
 	}
+	if err := restoreMountpoints(s, bundle, p.rootfs); err != nil {
+		return nil, err
+	}
 	root, unmount, err := mountCriuRoot(entry, p.rootfs)
 	if err != nil {
 		return nil, err
@@ -212,6 +216,60 @@ func readExternalFds(dir string) ([]string, error) {
 	return keys, nil
 }
 
+// restoreMountpoints makes, in a root that may be fresh (another bundle),
+// the mount points CRIU will mount on, as create makes them: those of the
+// config's mounts that no other mount of the config contains (the others
+// are inside a tmpfs CRIU refills, a bind source that has them, or proc and
+// sysfs). Paths resolve inside the root.
+func restoreMountpoints(s *specs.Spec, bundle, rootfs string) error {
+	for i, m := range s.Mounts {
+		dest := path.Clean(m.Destination)
+		if dest == "/" || m.Type == "cgroup" || m.Type == "cgroup2" {
+			continue
+		}
+		nested := false
+		for j, o := range s.Mounts {
+			od := path.Clean(o.Destination)
+			if j != i && od != dest && (od == "/" || strings.HasPrefix(dest, od+"/")) {
+				nested = true
+				break
+			}
+		}
+		if nested {
+			continue
+		}
+		var f *os.File
+		var err error
+		if src, ok := bindSource(m, bundle); ok && !isDir(src) {
+			f, err = pathsafe.CreateInRoot(rootfs, dest, 0o644)
+		} else {
+			f, err = pathsafe.MkdirAllInRoot(rootfs, dest, 0o755)
+		}
+		if err != nil {
+			return fmt.Errorf("mounts[%d].destination %s: mount point for CRIU: %w", i, m.Destination, err)
+		}
+		f.Close()
+	}
+	return nil
+}
+
+// bindSource is a bind mount's source on the host (relative to the
+// bundle if relative).
+func bindSource(m specs.Mount, bundle string) (string, bool) {
+	if !spec.IsBind(m) {
+		return "", false
+	}
+	if filepath.IsAbs(m.Source) {
+		return m.Source, true
+	}
+	return filepath.Join(bundle, m.Source), true
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
 // mountCriuRoot binds the container's root on the state directory's
 // criu-root; unmount undoes it (the restored container has its own copy).
 func mountCriuRoot(entry *state.Entry, rootfs string) (string, func(), error) {
@@ -264,10 +322,7 @@ func restoreMounts(s *specs.Spec, bundle string, m cgroups.Manager) []*rpc.ExtMo
 	for _, mnt := range s.Mounts {
 		switch {
 		case spec.IsBind(mnt):
-			src := mnt.Source
-			if !filepath.IsAbs(src) {
-				src = filepath.Join(bundle, src)
-			}
+			src, _ := bindSource(mnt, bundle)
 			add(path.Clean(mnt.Destination), src)
 		case mnt.Type == "cgroup" && m != nil:
 			for _, dir := range m.Paths() {

@@ -89,7 +89,7 @@ set_args() {
 # $HUTCH_GLOBAL, extra global flags split on spaces).
 hutch() {
 	# Ids are remembered so teardown can clear cgroups a failed create left.
-	case $1 in create | run) echo "${!#}" >>"$TESTDIR/.ids" ;; esac
+	case $1 in create | run | restore) echo "${!#}" >>"$TESTDIR/.ids" ;; esac
 	# shellcheck disable=SC2086
 	timeout -k 5 "$HUTCH_TIMEOUT" "$HUTCH" --root "$ROOT" ${HUTCH_GLOBAL:-} "$@"
 }
