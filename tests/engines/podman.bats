@@ -560,6 +560,82 @@ ok" ]
 	assert_gone "$id"
 }
 
+# pm_criu: podman and hutch find CRIU on PATH; put one that works on
+# this kernel ($CRIU, else PATH's, if `criu check` passes) first, or skip
+# saying why (Debian 12's 3.17.1 fails on kernels from 6.13 on).
+pm_criu() {
+	local c=${CRIU:-$(command -v criu || true)} out
+	[ -n "$c" ] || skip "no CRIU: neither \$CRIU nor criu on PATH (CRIU >= 4.1 needed on kernels from 6.13 on)"
+	if ! out=$("$c" check 2>&1); then
+		skip "'$c check' fails ($("$c" --version 2>&1 | head -1)): $(echo "$out" | grep -m1 -i error) (CRIU >= 4.1 needed on kernels from 6.13 on)"
+	fi
+	mkdir -p "$PM/criu-bin"
+	ln -sf "$(readlink -f "$c")" "$PM/criu-bin/criu"
+	export PATH=$PM/criu-bin:$PATH
+}
+
+# counts_on CID N: the logs go on from N (the line after N is N+1, within
+# 5 s).
+counts_on() {
+	local i
+	for i in $(seq 50); do
+		pm logs "$1" 2>/dev/null | grep -qx "$(($2 + 2))" && break
+		sleep 0.1
+	done
+	run -0 pm logs "$1"
+	# The numbers after N's first appearance: N+1, N+2 (not a restart at 0).
+	local after
+	after=$(printf '%s\n' "${lines[@]}" | awk -v n="$2" 'seen {print; c++} $0 == n {seen = 1} c == 2 {exit}' | tr '\n' ' ')
+	[ "$after" = "$(($2 + 1)) $(($2 + 2)) " ] || fail "after $2 the logs go on with '$after': $(printf '%s ' "${lines[@]}" | tail -c 200)"
+}
+
+@test "podman: container checkpoint and restore, and --export / --import" {
+	pm_criu
+	prun_d "$IMAGE" sh -c 'i=0; while :; do echo $i; i=$((i+1)); sleep 0.1; done'
+	wait_logs "$CID" 3
+	local pid n
+	pid=$(ctr_pid "$CID")
+	run -0 pm container checkpoint "$CID"
+	[ "$(ctr_status "$CID")" = exited ]
+	pid_running "$pid" && fail "the dumped container's init $pid still runs"
+	n=$(pm logs "$CID" | tail -1)
+	run -0 pm container restore "$CID"
+	[ "$(ctr_status "$CID")" = running ]
+	counts_on "$CID" "$n"
+	run -0 pm exec "$CID" sh -c 'cat /proc/1/cmdline | tr "\0" " "'
+	[[ "$output" == "sh -c i=0"* ]]
+
+	# Exported to a tarball, the container removed, imported back.
+	run -0 pm container checkpoint --export "$PM/cp.tar.gz" "$CID"
+	n=$(pm logs "$CID" | tail -1)
+	pm rm -f -t 0 "$CID"
+	assert_gone "$CID"
+	run -0 pm container restore --import "$PM/cp.tar.gz"
+	[ "$(ctr_status "$CID")" = running ]
+	counts_on "$CID" "$n"
+	pm rm -f -t 0 "$CID"
+	assert_gone "$CID"
+	wait_no_leftovers
+}
+
+@test "podman: checkpoint --leave-running keeps the container; restore --name makes a copy" {
+	pm_criu
+	prun_d "$IMAGE" sh -c 'i=0; while :; do echo $i; i=$((i+1)); sleep 0.1; done'
+	wait_logs "$CID" 3
+	run -0 pm container checkpoint --leave-running --export "$PM/cp2.tar.gz" "$CID"
+	[ "$(ctr_status "$CID")" = running ]
+	local copy
+	copy=$(pm container restore --import "$PM/cp2.tar.gz" --name hutch-copy) || fail "restore --name: $copy"
+	[ "$(ctr_status hutch-copy)" = running ]
+	wait_logs hutch-copy 3
+	[ "$(ctr_status "$CID")" = running ]
+	copy=$(pm inspect -f '{{.Id}}' hutch-copy)
+	pm rm -f -t 0 "$CID" hutch-copy
+	assert_gone "$CID"
+	assert_gone "$copy"
+	wait_no_leftovers
+}
+
 @test "podman: nothing left behind" {
 	local ids=() id
 	prun --rm "$IMAGE" true
