@@ -83,7 +83,7 @@ func (r *rpcOpts) close() {
 // again) and opens it; the fd goes to CRIU.
 func (r *rpcOpts) openDir(flag, dir string, create bool) (int32, error) {
 	if create {
-		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return 0, fmt.Errorf("%s: %w", flag, err)
 		}
 	}

@@ -18,6 +18,7 @@ setup() {
 
 teardown() {
 	hutch_teardown
+	[ -z "${NETNS:-}" ] || ip netns del "$NETNS" 2>/dev/null || true
 }
 
 # requires_criu: skip, saying why, unless CRIU can dump on this machine.
@@ -269,4 +270,77 @@ assert_goes_on() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"--no-pivot"* ]]
 	assert_nothing_of cp2
+}
+
+@test "checkpoint and restore --work-path: CRIU's work files and logs go there" {
+	requires_criu
+	start_counter cp1
+	hutch checkpoint --image-path "$TESTDIR/img" --work-path "$TESTDIR/work" cp1
+	[ -s "$TESTDIR/work/dump.log" ]
+	[ ! -e "$TESTDIR/img/dump.log" ]
+	last=$(tail -1 "$TESTDIR/cp1.out")
+	restore_counter cp2 "$TESTDIR/img" --work-path "$TESTDIR/work"
+	[ -s "$TESTDIR/work/restore.log" ]
+	assert_goes_on "$TESTDIR/cp2.out" $((last + 1))
+}
+
+@test "checkpoint --pre-dump, then a dump with --parent-path; restore" {
+	requires_criu
+	"$CRIU_BIN" check --feature mem_dirty_track >/dev/null 2>&1 ||
+		skip "this kernel cannot track dirty memory (CRIU's mem_dirty_track check fails): no pre-dump here"
+	start_counter cp1
+	hutch checkpoint --pre-dump --image-path "$TESTDIR/img/pre" cp1
+	# Memory only: the container runs on and has not been removed.
+	[ "$(ct_status cp1)" = running ]
+	[ ! -e "$TESTDIR/img/pre/descriptors.json" ]
+	hutch checkpoint --parent-path ../pre --image-path "$TESTDIR/img/final" cp1
+	last=$(tail -1 "$TESTDIR/cp1.out")
+	restore_counter cp2 "$TESTDIR/img/final"
+	assert_goes_on "$TESTDIR/cp2.out" $((last + 1))
+}
+
+@test "checkpoint --pre-dump where the kernel cannot track memory: CRIU's reason, the container runs on" {
+	requires_criu
+	"$CRIU_BIN" check --feature mem_dirty_track >/dev/null 2>&1 &&
+		skip "this kernel tracks dirty memory: the pre-dump test covers it"
+	start_counter cp1
+	run hutch checkpoint --pre-dump --image-path "$TESTDIR/img/pre" cp1
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Tracking memory is not available"* ]]
+	[ "$(ct_status cp1)" = running ]
+}
+
+@test "restore runs the prestart and createRuntime hooks with the restored init's pid" {
+	requires_criu
+	# Each hook appends the state it gets on stdin.
+	update_config '.hooks = {
+		prestart: [{path: "/bin/sh", args: ["sh", "-c", "cat >>" + $d + "/prestart.log"]}],
+		createRuntime: [{path: "/bin/sh", args: ["sh", "-c", "cat >>" + $d + "/createRuntime.log"]}]
+	}' --arg d "$TESTDIR"
+	start_counter cp1
+	hutch checkpoint --image-path "$TESTDIR/img" cp1
+	rm "$TESTDIR/prestart.log" "$TESTDIR/createRuntime.log"
+	restore_counter cp2 "$TESTDIR/img"
+	pid=$(ct_pid cp2)
+	[ "$(jq -r '"\(.id) \(.pid)"' "$TESTDIR/prestart.log")" = "cp2 $pid" ]
+	[ "$(jq -r '"\(.id) \(.pid)"' "$TESTDIR/createRuntime.log")" = "cp2 $pid" ]
+}
+
+@test "checkpoint and restore of a container in a network namespace joined by path" {
+	requires_criu
+	local ns=hutch-cp-$$
+	ip netns add "$ns"
+	NETNS=$ns
+	update_config '(.linux.namespaces[] | select(.type == "network")).path = $p' --arg p "/run/netns/$ns"
+	start_counter cp1
+	hutch checkpoint --image-path "$TESTDIR/img" cp1
+	last=$(tail -1 "$TESTDIR/cp1.out")
+	restore_counter cp2 "$TESTDIR/img"
+	assert_goes_on "$TESTDIR/cp2.out" $((last + 1))
+	# Restored into that namespace, not a copy of it.
+	[ "$(readlink "/proc/$(ct_pid cp2)/ns/net")" = "$(ip netns exec "$ns" readlink /proc/self/ns/net)" ]
+	hutch delete -f cp2
+	ip netns del "$ns"
+	NETNS=
 }
