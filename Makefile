@@ -18,7 +18,9 @@ export PATH := $(PATH):/usr/local/go/bin
 export GOEXPERIMENT := jsonv2
 
 # systemd, dbus, dbus-user-session: the private systemd of `make systemd`.
-DEPS_PKGS := bats jq busybox-static uidmap tmux systemd dbus dbus-user-session
+# criu: Debian's 3.17.1, which the checkpoint tests use only to check the
+# error for a CRIU too old for the kernel (see docs/checkpoint.md).
+DEPS_PKGS := bats jq busybox-static uidmap tmux systemd dbus dbus-user-session iproute2 criu
 
 .NOTPARALLEL:
 
