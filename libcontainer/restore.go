@@ -324,6 +324,11 @@ func restoreMounts(s *specs.Spec, bundle string, m cgroups.Manager) []*rpc.ExtMo
 		case spec.IsBind(mnt):
 			src, _ := bindSource(mnt, bundle)
 			add(path.Clean(mnt.Destination), src)
+		case mnt.Type == "cgroup" && m != nil && cgroup2Root():
+			// The container's cgroup2 directory bound on the mount point.
+			if dir, ok := m.Paths()[""]; ok {
+				add(path.Clean(mnt.Destination), dir)
+			}
 		case mnt.Type == "cgroup" && m != nil:
 			for _, dir := range m.Paths() {
 				rel, ok := strings.CutPrefix(dir, "/sys/fs/cgroup/")
@@ -336,6 +341,12 @@ func restoreMounts(s *specs.Spec, bundle string, m cgroups.Manager) []*rpc.ExtMo
 		}
 	}
 	return out
+}
+
+// cgroup2Root: /sys/fs/cgroup is cgroup2 itself (a unified host).
+func cgroup2Root() bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
 }
 
 // criuJoinCgroup puts CRIU in the container's cgroup (or systemd scope) and

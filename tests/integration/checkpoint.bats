@@ -344,3 +344,22 @@ assert_goes_on() {
 	ip netns del "$ns"
 	NETNS=
 }
+
+@test "checkpoint --page-server: the memory goes to a CRIU page server, the rest to --image-path" {
+	requires_criu
+	local port=$((27000 + RANDOM % 1000))
+	mkdir -p "$TESTDIR/pages"
+	"$CRIU_BIN" page-server --images-dir "$TESTDIR/pages" --port "$port" -d
+	start_counter cp1
+	hutch checkpoint --page-server "127.0.0.1:$port" --image-path "$TESTDIR/img" cp1
+	last=$(tail -1 "$TESTDIR/cp1.out")
+	# The pages are the page server's, not in the image directory.
+	ls "$TESTDIR"/pages/pages-*.img
+	! ls "$TESTDIR"/img/pages-*.img
+	cp "$TESTDIR"/img/* "$TESTDIR/pages/"
+	restore_counter cp2 "$TESTDIR/pages"
+	assert_goes_on "$TESTDIR/cp2.out" $((last + 1))
+	run hutch checkpoint --page-server nonsense --image-path "$TESTDIR/img2" cp2
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--page-server"*"ADDRESS:PORT"* ]]
+}

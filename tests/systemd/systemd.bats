@@ -302,6 +302,29 @@ teardown() {
 	sd kill -KILL "$(cat "$TESTDIR/create.pid.hook")"
 }
 
+@test "checkpoint and restore: the restored container gets a scope of its own" {
+	local c=${CRIU:-$(command -v criu || true)} out id=sd-cp id2=sd-rs pid
+	[ -n "$c" ] || skip "no CRIU: neither \$CRIU nor criu on PATH (CRIU >= 4.1 needed on kernels from 6.13 on)"
+	out=$(sd "$c" check 2>&1) || skip "'$c check' fails ($("$c" --version 2>&1 | head -1)): $(echo "$out" | grep -m1 -i error)"
+	# Silent: its stdout (a file opened without O_APPEND) keeps its size,
+	# which CRIU checks on restore.
+	set_args sh -c 'while :; do sleep 0.1; done'
+	update_config '.linux.cgroupsPath = $p' --arg p "$(scope_path $id)"
+	sd_run_d $id
+	sdhutch --criu "$c" checkpoint --image-path "$TESTDIR/img" $id
+	unit_gone "$(unit_of $id)"
+	[ ! -e "$ROOT/$id" ]
+	update_config '.linux.cgroupsPath = $p' --arg p "$(scope_path $id2)"
+	sdhutch --criu "$c" restore -d --bundle "$BUNDLE" --image-path "$TESTDIR/img" $id2 </dev/null >"$TESTDIR/$id2.out" 2>&1 ||
+		fail "restore: $(cat "$TESTDIR/$id2.out")"
+	[ "$(prop "$(unit_of $id2)" ActiveState)" = active ]
+	pid=$(sd_pid $id2)
+	assert_in_scope "$pid" "/system.slice/$(unit_of $id2)"
+	sdhutch exec $id2 true
+	sdhutch delete -f $id2
+	unit_gone "$(unit_of $id2)"
+}
+
 @test "features: linux.cgroup.systemd and systemdUser" {
 	run "$HUTCH" features
 	[ "$status" -eq 0 ]
