@@ -95,7 +95,7 @@ func TestFailingHookError(t *testing.T) {
 	if err == nil {
 		t.Fatal("want error")
 	}
-	want := "hooks.createRuntime[1] (" + p + "): exit status 3: line3; line4; line5; line6; line7"
+	want := "hooks.createRuntime[1] (" + p + "): error running createRuntime hook #1: exit status 3: line3; line4; line5; line6; line7"
 	if err.Error() != want {
 		t.Fatalf("got  %q\nwant %q", err, want)
 	}
@@ -105,7 +105,7 @@ func TestRunStopsAtFirstFailure(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "ran")
 	second := script(t, `touch "$1"`)
 	hs := []specs.Hook{{Path: "/bin/false"}, {Path: second, Args: []string{second, marker}}}
-	if err := Run(CreateContainer, hs, testState); err == nil || !strings.HasPrefix(err.Error(), "hooks.createContainer[0] (/bin/false): exit status 1") {
+	if err := Run(CreateContainer, hs, testState); err == nil || !strings.HasPrefix(err.Error(), "hooks.createContainer[0] (/bin/false): error running createContainer hook #0: exit status 1") {
 		t.Fatalf("got %v", err)
 	}
 	if _, err := os.Stat(marker); err == nil {
@@ -136,7 +136,7 @@ func TestTimeoutKillsHookAndChildren(t *testing.T) {
 	if err == nil {
 		t.Fatal("want timeout error")
 	}
-	want := "hooks.startContainer[0] (" + p + "): timed out after 1s, killed: started"
+	want := "hooks.startContainer[0] (" + p + "): error running startContainer hook #0: timed out after 1s, killed: started"
 	if err.Error() != want {
 		t.Fatalf("got  %q\nwant %q", err, want)
 	}

@@ -112,6 +112,8 @@ func runOne(kind string, i int, h *specs.Hook, state []byte) error {
 		// open; that is the hook's business, not a failure.
 		return nil
 	}
+	// runc's words after the field's name: tools match on them.
+	name = fmt.Sprintf("%s: error running %s hook #%d", name, kind, i)
 	if out != "" {
 		return fmt.Errorf("%s: %w: %s", name, err, out)
 	}

@@ -224,14 +224,10 @@ func run(sock *os.File) error {
 	// it returns, and runs poststart hooks, only once execve happened.
 	unix.Close(c.FifoFd)
 
-	// The user program has not run yet: still "created" for these hooks.
+	// The user program has not run yet: still "created" for these hooks,
+	// which execve runs once the process's attributes are in place.
 	st.Status = specs.StateCreated
-	if s.Hooks != nil {
-		if err := hooks.Run("startContainer", s.Hooks.StartContainer, &st); err != nil {
-			return err
-		}
-	}
-	return execve(&c, path, -1)
+	return execveTimed(&c, path, nil, nil, -1, &st)
 }
 
 // canExecWait reports whether the created container may wait in the small
@@ -303,13 +299,19 @@ func execveat(fd int, argv, envv []string) error {
 // no_new_privs and seccomp on this thread and executes the process; it
 // returns only on failure.
 func execve(c *Config, path string, waiter int) error {
-	return execveTimed(c, path, nil, nil, waiter)
+	return execveTimed(c, path, nil, nil, waiter, nil)
 }
 
 // execveTimed is execve that, with timings on, reports its phases on sock
 // right before the execve (exec: the parent reads them, then sees EOF).
 // With waiter >= 0, it stops before the execve: execWait follows.
-func execveTimed(c *Config, path string, sock *os.File, t *timing.Phases, waiter int) error {
+// With hookState (a started container), the startContainer hooks run
+// right before the execve, as the process would run: its user,
+// capabilities, no_new_privs and seccomp filter apply to them (runc 1.5
+// runs them so; a hook must not do what the filter forbids the process).
+// This is their only place: the C waiter is never used with them
+// (canExecWait) and an exec runs none.
+func execveTimed(c *Config, path string, sock *os.File, t *timing.Phases, waiter int, hookState *specs.State) error {
 	s := c.Spec
 	p := s.Process
 	if err := procattr.Apply(s); err != nil {
@@ -331,6 +333,13 @@ func execveTimed(c *Config, path string, sock *os.File, t *timing.Phases, waiter
 	}
 	if waiter >= 0 {
 		return nil
+	}
+	if hookState != nil && s.Hooks != nil {
+		// This goroutine is locked to this thread, and the hooks are
+		// forked from it: they inherit its credentials and filter.
+		if err := hooks.Run("startContainer", s.Hooks.StartContainer, hookState); err != nil {
+			return err
+		}
 	}
 	t.Mark("finalize")
 	if t != nil && sock != nil {
@@ -380,7 +389,7 @@ func runExec(c *Config, sock *os.File, t *timing.Phases) error {
 		return err
 	}
 	t.Mark("process_setup")
-	return execveTimed(c, path, sock, t, -1)
+	return execveTimed(c, path, sock, t, -1, nil)
 }
 
 // setupTerminal makes a pty inside the container (its devpts), sends the

@@ -50,21 +50,3 @@ func PivotRoot(o Options) error {
 	}
 	return nil
 }
-
-// moveRoot is --no-pivot: for roots pivot_root cannot handle (initramfs).
-// The host mounts stay in the namespace, merely out of reach.
-func moveRoot(o Options) error {
-	if err := unix.Chdir(o.Rootfs); err != nil {
-		return fmt.Errorf("no-pivot: chdir %s: %w", o.Rootfs, err)
-	}
-	if err := unix.Mount(o.Rootfs, "/", "", unix.MS_MOVE, ""); err != nil {
-		return fmt.Errorf("no-pivot: move %s to /: %w", o.Rootfs, err)
-	}
-	if err := unix.Chroot("."); err != nil {
-		return fmt.Errorf("no-pivot: chroot: %w", err)
-	}
-	if err := unix.Chdir("/"); err != nil {
-		return fmt.Errorf("no-pivot: chdir /: %w", err)
-	}
-	return nil
-}

@@ -12,8 +12,28 @@ import (
 )
 
 // proc must land on a real directory: a symlink at the destination could
-// point procfs anywhere the image author likes.
+// point procfs anywhere the image author likes, and the masked and
+// read-only paths under it would follow.
 func (e *entry) proc(opts mountOpts) error {
+	target, err := e.ordinaryDir()
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	err = e.mountOn(e.m.Source, "proc", e.m.Destination, target, opts)
+	if errors.Is(err, unix.EPERM) && e.o.InUserNS {
+		// procfs belongs to a pid namespace: only its owning user
+		// namespace may mount it.
+		return fmt.Errorf("%w (in a user namespace, proc can only be mounted with a pid namespace owned by it: add {\"type\": \"pid\"} to linux.namespaces)", err)
+	}
+	return err
+}
+
+// ordinaryDir opens the destination of a proc or sysfs mount, made if
+// missing, and refuses it unless it is a directory: the last component is
+// not followed (the ones before resolve inside the rootfs). runc refuses
+// the same with the same words.
+func (e *entry) ordinaryDir() (*os.File, error) {
 	dest := e.m.Destination
 	target, err := e.openNoFollow(dest)
 	if errors.Is(err, unix.ENOENT) {
@@ -24,27 +44,24 @@ func (e *entry) proc(opts mountOpts) error {
 		}
 	}
 	if err != nil {
-		return e.err("mount point", err)
+		return nil, e.err("mount point", err)
 	}
-	defer target.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(int(target.Fd()), &st); err != nil {
-		return e.err("mount point", err)
+		target.Close()
+		return nil, e.err("mount point", err)
 	}
+	what := ""
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
+		return target, nil
 	case unix.S_IFLNK:
-		return e.err("destination", errors.New("is a symlink, proc must be mounted on a real directory"))
+		what = "a symlink"
 	default:
-		return e.err("destination", errors.New("is not a directory"))
+		what = "not a directory"
 	}
-	err = e.mountOn(e.m.Source, "proc", dest, target, opts)
-	if errors.Is(err, unix.EPERM) && e.o.InUserNS {
-		// procfs belongs to a pid namespace: only its owning user
-		// namespace may mount it.
-		return fmt.Errorf("%w (in a user namespace, proc can only be mounted with a pid namespace owned by it: add {\"type\": \"pid\"} to linux.namespaces)", err)
-	}
-	return err
+	target.Close()
+	return nil, mountFieldError(e.i, e.m, "destination", fmt.Errorf("%s in the rootfs: filesystem %q must be mounted on ordinary directory", what, e.m.Type))
 }
 
 func (e *entry) openNoFollow(dest string) (*os.File, error) {
@@ -54,6 +71,11 @@ func (e *entry) openNoFollow(dest string) (*os.File, error) {
 // sysfs can only be mounted by the owner of the network namespace; in a
 // user namespace without its own netns we fall back to the host's /sys.
 func (e *entry) sysfs(opts mountOpts) error {
+	target, err := e.ordinaryDir()
+	if err != nil {
+		return err
+	}
+	defer target.Close()
 	rbind := func() error {
 		opts.flags |= unix.MS_BIND | unix.MS_REC
 		// The host's submounts (cgroupfs, ...) come along: restrict them too,
@@ -76,7 +98,7 @@ func (e *entry) sysfs(opts mountOpts) error {
 	if e.o.InUserNS && !e.o.NewNetNS {
 		return rbind()
 	}
-	err := e.fsMount(e.m.Source, "sysfs", e.m.Destination, opts)
+	err = e.mountOn(e.m.Source, "sysfs", e.m.Destination, target, opts)
 	if errors.Is(err, unix.EPERM) && e.o.InUserNS {
 		return rbind()
 	}

@@ -273,6 +273,59 @@ mountinfo_of() {
 	assert_no_leftovers ct
 }
 
+# With --no-pivot the host's mounts stayed in the container's mount
+# namespace under the moved root: a fully visible proc (or sysfs) there
+# lets a user namespace mount a fresh one, with none of the masked and
+# read-only paths (runc 1.5's no_pivot.bats). CAP_SETFCAP: to map uid 0.
+@test "--no-pivot: no bare proc or sysfs can be mounted from a user namespace" {
+	update_config '.process.capabilities.bounding += ["CAP_SETFCAP"]
+		| .process.capabilities.permitted += ["CAP_SETFCAP"]'
+	set_args unshare -mrpf sh -euxc 'mount -t proc none /proc && echo h > /proc/sysrq-trigger'
+	run hutch run --no-pivot --bundle "$BUNDLE" nopivot
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"mount: permission denied"* ]]
+	[[ "$output" != *"+ echo h"* ]]
+	assert_no_leftovers nopivot
+	# sysfs needs a network namespace of the user namespace's own.
+	set_args unshare -mrpfn sh -euxc 'mount -t sysfs none /sys && ls /sys/firmware'
+	run hutch run --no-pivot --bundle "$BUNDLE" nopivot
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"mount: permission denied"* ]]
+	[[ "$output" != *"+ ls"* ]]
+	assert_no_leftovers nopivot
+	# The same unshare can still mount what it may: a tmpfs.
+	set_args unshare -mrpf sh -euxc 'mount -t tmpfs none /tmp && echo tmpfs-ok'
+	run hutch run --no-pivot --bundle "$BUNDLE" nopivot
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *tmpfs-ok* ]]
+}
+
+# In a user namespace the old root's mounts are locked, so they cannot be
+# detached: the full proc and sysfs among them are covered instead.
+@test "--no-pivot in a user namespace: no bare proc or sysfs either" {
+	update_config '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .process.capabilities.bounding += ["CAP_SETFCAP"]
+		| .process.capabilities.permitted += ["CAP_SETFCAP"]'
+	set_args unshare -mrpf sh -euxc 'mount -t proc none /proc && echo proc-mounted'
+	run hutch run --no-pivot --bundle "$BUNDLE" nopivot
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"mount: permission denied"* ]]
+	[[ "$output" != *proc-mounted* ]]
+	set_args unshare -mrpfn sh -euxc 'mount -t sysfs none /sys && echo sysfs-mounted'
+	run hutch run --no-pivot --bundle "$BUNDLE" nopivot
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"mount: permission denied"* ]]
+	[[ "$output" != *sysfs-mounted* ]]
+	assert_no_leftovers nopivot
+}
+
 @test "rootfsPropagation shared: / inside is a shared mount" {
 	update_config '.linux.rootfsPropagation = "shared"'
 	set_args /bin/sh -c "$(mountinfo_of /)"

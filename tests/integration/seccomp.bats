@@ -122,3 +122,50 @@ profile() { # profile JQ_FRAGMENT: set linux.seccomp
 	[ "${lines[1]}" = hello-agent ]
 	[ "${lines[2]}" = ct ]
 }
+
+# The runtime-spec runs startContainer hooks in the container after start;
+# runc 1.5 runs them as the process would run: its user, capabilities,
+# no_new_privs and seccomp filter. A hook must not do what the filter
+# forbids the process.
+@test "seccomp: startContainer hooks run under the filter (KILL), with and without noNewPrivileges" {
+	profile '{defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_KILL"}]}'
+	update_config '.process.rlimits = [{type: "RLIMIT_CORE", soft: 0, hard: 0}]
+		| .hooks.startContainer = [{path: "/bin/sh", args: ["sh", "-c", "mkdir /hook-made"]}]'
+	set_args /bin/sh -c 'echo ran > /process-ran'
+	for nnp in true false; do
+		update_config '.process.noNewPrivileges = ($n == "true")' --arg n "$nnp"
+		run hutch run --bundle "$BUNDLE" ct
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"error running startContainer hook"* ]]
+		[[ "$output" == *"bad system call"* ]]
+		[ ! -e "$ROOTFS/hook-made" ]
+		[ ! -e "$ROOTFS/process-ran" ]
+		assert_no_leftovers ct
+	done
+}
+
+@test "seccomp: a startContainer hook's notified syscall goes to the agent, and the hook gets no extra fd" {
+	AGENT=$REPO/tests/.cache/seccompagent
+	[ -x "$AGENT" ] || fail "no $AGENT (make testtools)"
+	# fd 3 closed: an agent left waiting must not hold bats' output open.
+	"$AGENT" "$TESTDIR/agent.sock" "$TESTDIR/agent-ready" "$TESTDIR/agent-state" 122 3>&- &
+	AGENT_PID=$!
+	for _ in $(seq 50); do [ -e "$TESTDIR/agent-ready" ] && break; sleep 0.1; done
+	update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock,
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}' --arg sock "$TESTDIR/agent.sock"
+	# The hook's fds: 0-2 and the one ls reads /proc/self/fd through.
+	update_config '.hooks.startContainer = [{path: "/bin/sh", args: ["sh", "-c",
+		"mkdir /hook-made 2>> /hook.log; echo mkdir=$? >> /hook.log; ls /proc/self/fd | wc -l >> /hook.log"]}]'
+	set_args /bin/true
+	run hutch run --bundle "$BUNDLE" ct
+	kill "$AGENT_PID" 2>/dev/null || true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOTFS/hook-made" ]
+	mapfile -t lines <"$ROOTFS/hook.log"
+	printf '%s\n' "${lines[@]}"
+	# errno 122 is EDQUOT: the agent's answer.
+	[[ "${lines[0]}" == *"quota exceeded"* ]] || [[ "${lines[0]}" == *"Disk quota"* ]]
+	[ "${lines[1]}" = mkdir=1 ]
+	[ "$(echo "${lines[2]}" | tr -d ' ')" = 4 ]
+}

@@ -155,6 +155,49 @@ use_binary_copy() {
 	assert_no_leftovers ct
 }
 
+# runc's mask.bats "prohibit symlink /proc" and "/sys": following the link
+# would put the filesystem elsewhere, and the masked and read-only paths
+# with it. Refused with runc's words, the field named, nothing made.
+refuses_special_dest() { # refuses_special_dest DIR: $ROOTFS/DIR a symlink, then a file
+	local dir=$1
+	rm -rf "${ROOTFS:?}/$dir"
+	ln -s /symlink "$ROOTFS/$dir"
+	set_args /bin/true
+	run hutch run --bundle "$BUNDLE" symdest
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"mounts["*"].destination"* ]]
+	[[ "$output" == *"must be mounted on ordinary directory"* ]]
+	[ ! -e "$ROOTFS/symlink" ]
+	[ -L "$ROOTFS/$dir" ]
+	assert_no_leftovers symdest
+	assert_root_empty
+	# A file there is no better.
+	rm "$ROOTFS/$dir"
+	touch "$ROOTFS/$dir"
+	run hutch run --bundle "$BUNDLE" symdest
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"mounts["*"].destination"* ]]
+	[[ "$output" == *"must be mounted on ordinary directory"* ]]
+	[ -f "$ROOTFS/$dir" ]
+	assert_no_leftovers symdest
+	assert_root_empty
+	# A directory again, and the same bundle runs.
+	rm "$ROOTFS/$dir"
+	mkdir "$ROOTFS/$dir"
+	run hutch run --bundle "$BUNDLE" symdest
+	[ "$status" -eq 0 ]
+}
+
+@test "proc: a symlink or a file at the destination is refused, as runc" {
+	refuses_special_dest proc
+}
+
+@test "sysfs: a symlink or a file at the destination is refused, as runc" {
+	refuses_special_dest sys
+}
+
 @test "noNewPrivileges is set when configured" {
 	update_config '.process.noNewPrivileges = true'
 	set_args /bin/sh -c 'grep NoNewPrivs /proc/self/status'
