@@ -418,12 +418,24 @@ func killUnlocked(e *state.Entry) string {
 		return "no record of the container's processes to kill"
 	}
 	var did []string
-	if st.Alive() && unix.Kill(st.Pid, unix.SIGKILL) == nil {
+	alive := st.Alive()
+	if alive && unix.Kill(st.Pid, unix.SIGKILL) == nil {
 		did = append(did, fmt.Sprintf("killed its init %d", st.Pid))
 	}
 	if m := loadCgroup(st); m != nil && m.Owned() {
-		if pids, err := m.GetPids(); err == nil && len(pids) > 0 && m.SignalAll(unix.SIGKILL) == nil {
-			did = append(did, fmt.Sprintf("killed the %d processes of its cgroup", len(pids)))
+		others := 0
+		pids, err := m.GetPids()
+		for _, pid := range pids {
+			if !alive || pid != st.Pid {
+				others++
+			}
+		}
+		if err == nil && others > 0 && m.SignalAll(unix.SIGKILL) == nil {
+			what := "processes"
+			if others == 1 {
+				what = "process"
+			}
+			did = append(did, fmt.Sprintf("killed %d %s of its cgroup", others, what))
 		}
 	}
 	if len(did) == 0 {
