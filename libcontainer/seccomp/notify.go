@@ -81,7 +81,7 @@ func ApplyNotify(s *specs.LinuxSeccomp, conn int, msg []byte) error {
 // a notified syscall meanwhile (with TSYNC, or when this thread starts one);
 // nothing here waits for them, and the agent answers them once it has the fd.
 //
-// Once the fd is sent, the listener is closed; a notified close is already
+// Once the message is sent, the listener is closed; a notified close is
 // answered by the agent. If the send fails, the filter stays loaded with
 // nobody to answer it, and the listener stays open: closing it would be a
 // syscall the profile may notify. The error names the step.
@@ -112,10 +112,10 @@ func (f *Filter) InstallNotify(conn int, msg []byte) error {
 		return installError(f.Flags, w.installErrno)
 	}
 	if w.sendErrno != 0 {
-		return fmt.Errorf("linux.seccomp.listenerPath: sending the notify fd: %w (the filter is loaded; processes stopped in a notified syscall wait for a listener that has gone)", w.sendErrno)
+		return fmt.Errorf("linux.seccomp.listenerPath: sending the notify fd: %w (the filter is loaded with nobody to answer it: a notified syscall of this process waits until it is killed)", w.sendErrno)
 	}
-	// The fd went with the first byte; the agent may answer from here on.
-	unix.Close(w.listener)
+	// The fd went with the first byte; the rest of the state (write is
+	// never notified) before anything the agent may have to answer.
 	for n := w.sent; n < len(msg); {
 		m, err := unix.Write(conn, msg[n:])
 		if err != nil {
@@ -123,6 +123,7 @@ func (f *Filter) InstallNotify(conn int, msg []byte) error {
 		}
 		n += m
 	}
+	unix.Close(w.listener)
 	return nil
 }
 
