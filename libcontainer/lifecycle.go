@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -311,7 +312,8 @@ func sendSignal(c *Container, sig unix.Signal, all bool) error {
 
 // Delete removes a stopped (or created) container; force kills a running
 // one first. Deleting an unknown container with force succeeds, as
-// containerd expects; an invalid id never does.
+// containerd expects; an invalid id never does. A command that keeps the
+// container's lock does not keep delete waiting forever (lockForDelete).
 func Delete(store state.Store, id string, force bool) error {
 	e, err := store.Open(id)
 	if err != nil {
@@ -321,8 +323,13 @@ func Delete(store state.Store, id string, force bool) error {
 		return err
 	}
 	defer e.Close()
-	if err := e.Lock(); err != nil {
+	if err := lockForDelete(e, force); err != nil {
 		return err
+	}
+	if e.Removed() {
+		// The command that held the lock meanwhile removed it (a create
+		// whose init died, run deleting what it ran).
+		return nil
 	}
 	c, err := loadEntry(e)
 	if err != nil {
@@ -346,6 +353,83 @@ func Delete(store state.Store, id string, force bool) error {
 		return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, c.Status)
 	}
 	return destroy(c)
+}
+
+// How long delete waits for another command to let go of the container's
+// lock; with --force, how long before it kills the container's processes
+// that such a command may be stuck waiting on.
+const (
+	deleteLockWait = 10 * time.Second
+	deleteGrace    = time.Second
+)
+
+// lockForDelete takes the container's lock for delete. The command holding
+// it may never let go: a `start` or `run` waiting for an init that never
+// reaches execve (a notified syscall nobody answers, a startContainer hook
+// that never ends), a create or exec waiting for an init stuck likewise.
+// Without force, delete waits deleteLockWait, then names that command.
+// With force, after deleteGrace it kills what it would kill anyway, the
+// container's processes (killUnlocked), which ends such a wait, and waits
+// for the holder to finish; one stuck on something else (a hook hutch runs
+// on the host) is named, never signalled: it is not the container's.
+func lockForDelete(e *state.Entry, force bool) error {
+	var busy *state.BusyError
+	if !force {
+		err := e.LockWithin(deleteLockWait)
+		if errors.As(err, &busy) {
+			return fmt.Errorf("delete %s: %w; if that command is stuck, delete --force kills the container's processes", e.ID, err)
+		}
+		return err
+	}
+	err := e.LockWithin(deleteGrace)
+	if !errors.As(err, &busy) {
+		return err
+	}
+	did := killUnlocked(e)
+	logrus.Warnf("delete --force %s: the container's lock is held by %s; %s", e.ID, busy.HolderString(), did)
+	err = e.LockWithin(deleteLockWait)
+	if errors.As(err, &busy) {
+		return fmt.Errorf("delete --force %s: %s, but after %s the container's lock is still held by %s: end that process (it is not one of the container's) and delete again",
+			e.ID, did, (deleteGrace + busy.Waited).Round(time.Second), busy.HolderString())
+	}
+	return err
+}
+
+// killUnlocked kills, without the container's lock, what teardown would
+// kill first: the recorded init if it is still that process (pid and
+// start time), and every member of a cgroup hutch created for the
+// container. Nothing is removed: the command holding the lock may still be
+// at work on the record, the cgroup and the mounts. It says what it did.
+func killUnlocked(e *state.Entry) string {
+	st, err := e.Load() // saved by rename: never seen half-written
+	if err != nil {
+		return "no record of the container's processes to kill"
+	}
+	var did []string
+	alive := st.Alive()
+	if alive && unix.Kill(st.Pid, unix.SIGKILL) == nil {
+		did = append(did, fmt.Sprintf("killed its init %d", st.Pid))
+	}
+	if m := loadCgroup(st); m != nil && m.Owned() {
+		others := 0
+		pids, err := m.GetPids()
+		for _, pid := range pids {
+			if !alive || pid != st.Pid {
+				others++
+			}
+		}
+		if err == nil && others > 0 && m.SignalAll(unix.SIGKILL) == nil {
+			what := "processes"
+			if others == 1 {
+				what = "process"
+			}
+			did = append(did, fmt.Sprintf("killed %d %s of its cgroup", others, what))
+		}
+	}
+	if len(did) == 0 {
+		return "found no process of the container to kill"
+	}
+	return strings.Join(did, " and ")
 }
 
 // teardown ends and removes what the record says the container has: its

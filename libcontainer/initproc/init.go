@@ -514,25 +514,37 @@ func finalizeProcess(p *specs.Process, installSeccomp func() error) error {
 // seccompStep returns the function that loads linux.seccomp on this thread
 // and, for SCMP_ACT_NOTIFY, sends the listener fd with the container state
 // over the agent connection the parent made (listenerPath is a host path).
+// Everything that can be done before the filter is loaded is: until the fd
+// has reached the agent, this thread must make no syscall the profile may
+// notify (see seccomp.Filter.InstallNotify).
 func seccompStep(c *Config) func() error {
 	return func() error {
 		if c.Spec.Linux == nil || c.Spec.Linux.Seccomp == nil {
 			return nil
 		}
-		listener, err := seccomp.Apply(c.Spec.Linux.Seccomp)
+		f, err := seccomp.Compile(c.Spec.Linux.Seccomp)
 		if err != nil {
 			return fmt.Errorf("linux.seccomp: %w", err)
 		}
-		if listener == nil {
+		if !f.Notify {
+			if err := f.Install(); err != nil {
+				return fmt.Errorf("linux.seccomp: %w", err)
+			}
 			return nil
 		}
-		defer listener.Close()
 		if c.SeccompFd <= 0 {
 			return errors.New("linux.seccomp: a notify filter needs linux.seccomp.listenerPath")
 		}
-		agent := os.NewFile(uintptr(c.SeccompFd), "seccomp-agent")
-		defer agent.Close()
-		return seccomp.SendListenerConn(agent, listener, c.SeccompState)
+		msg, err := seccomp.ListenerMessage(c.SeccompState)
+		if err != nil {
+			return err
+		}
+		if err := f.InstallNotify(c.SeccompFd, msg); err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
+		// The agent has the fd: it answers this close if notified.
+		unix.Close(c.SeccompFd)
+		return nil
 	}
 }
 

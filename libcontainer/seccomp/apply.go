@@ -3,7 +3,6 @@ package seccomp
 import (
 	"errors"
 	"fmt"
-	"os"
 	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -13,38 +12,47 @@ import (
 // Apply installs the filter for s on the calling thread (on all threads of
 // the process with SECCOMP_FILTER_FLAG_TSYNC). The caller must have locked
 // the goroutine to its OS thread and, unless it has CAP_SYS_ADMIN, set
-// no_new_privs. If s uses SCMP_ACT_NOTIFY the listener fd is returned.
-func Apply(s *specs.LinuxSeccomp) (*os.File, error) {
+// no_new_privs. A profile with SCMP_ACT_NOTIFY rules needs ApplyNotify.
+func Apply(s *specs.LinuxSeccomp) error {
 	if s == nil {
-		return nil, nil
+		return nil
 	}
 	f, err := Compile(s)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	return f.Install()
 }
 
-// Install loads a compiled filter; see Apply.
-func (f *Filter) Install() (*os.File, error) {
+// Install loads a compiled filter without SCMP_ACT_NOTIFY rules; see Apply.
+func (f *Filter) Install() error {
+	if f.Notify {
+		return errors.New("seccomp: a filter with SCMP_ACT_NOTIFY rules is loaded by InstallNotify, which hands its listener over")
+	}
+	prog, err := f.fprog()
+	if err != nil {
+		return err
+	}
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(f.Flags), uintptr(unsafe.Pointer(prog)))
+	if errno != 0 {
+		return installError(f.Flags, errno)
+	}
+	if f.Flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 && r != 0 {
+		return fmt.Errorf("seccomp: SECCOMP_FILTER_FLAG_TSYNC: thread %d cannot be synchronized (it has a different filter)", r)
+	}
+	return nil
+}
+
+// fprog checks what can be checked before loading f and returns its
+// program in the kernel's form.
+func (f *Filter) fprog() (*unix.SockFprog, error) {
 	if len(f.Program) == 0 || len(f.Program) > maxInsns {
 		return nil, fmt.Errorf("seccomp: filter has %d instructions, want 1 to %d", len(f.Program), maxInsns)
 	}
 	if err := checkActions(f.Program); err != nil {
 		return nil, err
 	}
-	prog := unix.SockFprog{Len: uint16(len(f.Program)), Filter: &f.Program[0]}
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(f.Flags), uintptr(unsafe.Pointer(&prog)))
-	if errno != 0 {
-		return nil, installError(f.Flags, errno)
-	}
-	if f.Flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 && f.Flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER == 0 && r != 0 {
-		return nil, fmt.Errorf("seccomp: SECCOMP_FILTER_FLAG_TSYNC: thread %d cannot be synchronized (it has a different filter)", r)
-	}
-	if f.Notify {
-		return os.NewFile(r, "seccomp-notify"), nil
-	}
-	return nil, nil
+	return &unix.SockFprog{Len: uint16(len(f.Program)), Filter: &f.Program[0]}, nil
 }
 
 // Loadable reports whether Install would get past its own checks and the

@@ -74,20 +74,30 @@ func runChild(name string) int {
 		fmt.Println("no_new_privs:", err)
 		return 91
 	}
-	listener, err := Apply(&s)
-	if err != nil {
-		fmt.Println("apply:", err)
-		return 92
-	}
-	if name == "notify" {
-		st := &specs.ContainerProcessState{Pid: os.Getpid(), Metadata: s.ListenerMetadata,
-			State: specs.State{Version: specs.Version, ID: "ctr", Status: specs.StateCreating, Pid: os.Getpid(), Bundle: dir}}
-		if err := SendListener(s.ListenerPath, listener, st); err != nil {
-			fmt.Println("send:", err)
+	if strings.HasPrefix(name, "notify") {
+		// As the container init does: the connection and the message are
+		// made before the filter is loaded.
+		conn, err := ConnectListener(s.ListenerPath)
+		if err != nil {
+			fmt.Println("connect:", err)
 			return 93
 		}
-		listener.Close()
+		st := &specs.ContainerProcessState{Pid: os.Getpid(), Metadata: s.ListenerMetadata,
+			State: specs.State{Version: specs.Version, ID: "ctr", Status: specs.StateCreating, Pid: os.Getpid(), Bundle: dir}}
+		msg, err := ListenerMessage(st)
+		if err != nil {
+			fmt.Println("message:", err)
+			return 93
+		}
+		if err := ApplyNotify(&s, int(conn.Fd()), msg); err != nil {
+			fmt.Println("apply:", err)
+			return 92
+		}
+		conn.Close()
 		calls = []childCall{{"mkdirat", unix.SYS_MKDIRAT, [3]uintptr{atFdcwd, pathArg(filepath.Join(dir, "n")), 0o755}}}
+	} else if err := Apply(&s); err != nil {
+		fmt.Println("apply:", err)
+		return 92
 	}
 	var out strings.Builder
 	for _, c := range calls {
@@ -298,47 +308,49 @@ type seccompNotifResp struct {
 	flags uint32
 }
 
-func TestKernelNotify(t *testing.T) {
-	dir := t.TempDir()
-	sockPath := filepath.Join(dir, "listener.sock")
+// notifyAgent is a listener at dir/listener.sock standing for the
+// seccomp agent.
+type notifyAgent struct {
+	path string
+	lfd  int
+}
+
+func newNotifyAgent(t *testing.T, dir string) *notifyAgent {
+	t.Helper()
+	a := &notifyAgent{path: filepath.Join(dir, "listener.sock")}
 	lfd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Close(lfd)
-	if err := unix.Bind(lfd, &unix.SockaddrUnix{Name: sockPath}); err != nil {
+	t.Cleanup(func() { unix.Close(lfd) })
+	if err := unix.Bind(lfd, &unix.SockaddrUnix{Name: a.path}); err != nil {
 		t.Fatal(err)
 	}
 	if err := unix.Listen(lfd, 1); err != nil {
 		t.Fatal(err)
 	}
-	s := &specs.LinuxSeccomp{
-		DefaultAction:    specs.ActAllow,
-		ListenerPath:     sockPath,
-		ListenerMetadata: "hello-agent",
-		Flags:            []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv, flagTSYNC},
-		Syscalls:         []specs.LinuxSyscall{{Names: []string{"mkdirat"}, Action: specs.ActNotify}},
-	}
-	type result struct {
-		res map[string]int
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		res, _, err := runProfile(t, "notify", s, dir)
-		done <- result{res, err}
-	}()
-
-	// Accept the runtime's message: state JSON plus the fd.
 	tv := unix.Timeval{Sec: 10}
 	if err := unix.SetsockoptTimeval(lfd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		t.Fatal(err)
 	}
+	a.lfd = lfd
+	return a
+}
+
+type childResult struct {
+	res map[string]int
+	err error
+}
+
+// accept takes the runtime's message: the state JSON plus the notify fd.
+func (a *notifyAgent) accept(t *testing.T, done chan childResult) (specs.ContainerProcessState, int) {
+	t.Helper()
 	// With SO_RCVTIMEO set, the kernel does not restart these calls after
 	// the Go runtime's preemption signals.
 	var cfd int
+	var err error
 	for {
-		cfd, _, err = unix.Accept(lfd)
+		cfd, _, err = unix.Accept(a.lfd)
 		if err != unix.EINTR {
 			break
 		}
@@ -356,16 +368,12 @@ func TestKernelNotify(t *testing.T) {
 			break
 		}
 	}
-	if err != nil {
-		t.Fatalf("recvmsg: %v", err)
+	if err != nil || n == 0 {
+		t.Fatalf("recvmsg: %d bytes, %v: no state and fd from the child (child: %+v)", n, err, <-done)
 	}
 	var st specs.ContainerProcessState
 	if err := json.Unmarshal(buf[:n], &st); err != nil {
 		t.Fatalf("state JSON %q: %v", buf[:n], err)
-	}
-	if len(st.Fds) != 1 || st.Fds[0] != specs.SeccompFdName || st.Metadata != "hello-agent" ||
-		st.Version == "" || st.State.ID != "ctr" || st.Pid == 0 {
-		t.Errorf("unexpected state: %s", buf[:n])
 	}
 	cmsgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 	if err != nil || len(cmsgs) != 1 {
@@ -375,26 +383,59 @@ func TestKernelNotify(t *testing.T) {
 	if err != nil || len(fds) != 1 {
 		t.Fatalf("fds: %v, %v", fds, err)
 	}
-	notifyFd := fds[0]
-	defer unix.Close(notifyFd)
+	return st, fds[0]
+}
 
-	// Answer the child's mkdirat with EDQUOT.
-	var req seccompNotif
+// recvNotif waits for the next notification; false once the filter has no
+// task left.
+func recvNotif(fd int, req *seccompNotif) bool {
 	for {
-		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(notifyFd), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&req)))
+		*req = seccompNotif{}
+		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(req)))
 		if e == unix.EINTR {
 			continue
 		}
-		if e != 0 {
-			t.Fatalf("SECCOMP_IOCTL_NOTIF_RECV: %v", e)
-		}
-		break
+		return e == 0
+	}
+}
+
+func sendResp(fd int, resp *seccompNotifResp) unix.Errno {
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(resp)))
+	return e
+}
+
+func TestKernelNotify(t *testing.T) {
+	dir := t.TempDir()
+	a := newNotifyAgent(t, dir)
+	s := &specs.LinuxSeccomp{
+		DefaultAction:    specs.ActAllow,
+		ListenerPath:     a.path,
+		ListenerMetadata: "hello-agent",
+		Flags:            []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv, flagTSYNC},
+		Syscalls:         []specs.LinuxSyscall{{Names: []string{"mkdirat"}, Action: specs.ActNotify}},
+	}
+	done := make(chan childResult, 1)
+	go func() {
+		res, _, err := runProfile(t, "notify", s, dir)
+		done <- childResult{res, err}
+	}()
+	st, notifyFd := a.accept(t, done)
+	defer unix.Close(notifyFd)
+	if len(st.Fds) != 1 || st.Fds[0] != specs.SeccompFdName || st.Metadata != "hello-agent" ||
+		st.Version == "" || st.State.ID != "ctr" || st.Pid == 0 {
+		t.Errorf("unexpected state: %+v", st)
+	}
+
+	// Answer the child's mkdirat with EDQUOT.
+	var req seccompNotif
+	if !recvNotif(notifyFd, &req) {
+		t.Fatal("SECCOMP_IOCTL_NOTIF_RECV failed")
 	}
 	if req.nr != unix.SYS_MKDIRAT || int(req.pid) != st.Pid || req.arch != auditX86_64 {
 		t.Errorf("notification: nr %d pid %d arch %#x, want nr %d pid %d", req.nr, req.pid, req.arch, unix.SYS_MKDIRAT, st.Pid)
 	}
 	resp := seccompNotifResp{id: req.id, error: -int32(unix.EDQUOT)}
-	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(notifyFd), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp))); e != 0 {
+	if e := sendResp(notifyFd, &resp); e != 0 {
 		t.Fatalf("SECCOMP_IOCTL_NOTIF_SEND: %v", e)
 	}
 	select {
@@ -408,6 +449,58 @@ func TestKernelNotify(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "n")); !os.IsNotExist(err) {
 		t.Errorf("directory was created despite the listener's error: %v", err)
+	}
+}
+
+// A profile may notify what the runtime itself calls right after loading
+// the filter (runc issue 4328: fcntl on the listener fd hung the init): the
+// fd must reach the agent before the loading thread makes any of them.
+// Every syscall the Go runtime makes is notified here, except the two
+// hutch keeps for itself; the agent lets each run.
+func TestKernelNotifyRuntimeSyscalls(t *testing.T) {
+	dir := t.TempDir()
+	a := newNotifyAgent(t, dir)
+	var names []string
+	for _, n := range append([]string{"mkdirat", "openat", "open", "execve", "dup", "dup3", "ioctl"}, goRuntimeSyscalls...) {
+		if !notifyForbidden[n] {
+			names = append(names, n)
+		}
+	}
+	s := &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		ListenerPath:  a.path,
+		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActNotify}},
+	}
+	done := make(chan childResult, 1)
+	go func() {
+		res, _, err := runProfile(t, "notify-continue", s, dir)
+		done <- childResult{res, err}
+	}()
+	_, notifyFd := a.accept(t, done)
+	defer unix.Close(notifyFd)
+	seen := map[int32]int{}
+	for {
+		var req seccompNotif
+		if !recvNotif(notifyFd, &req) {
+			break // the child is gone
+		}
+		seen[req.nr]++
+		resp := seccompNotifResp{id: req.id, flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
+		sendResp(notifyFd, &resp) // ENOENT if the task died meanwhile
+	}
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		expect(t, r.res, map[string]int{"mkdirat": 0})
+	case <-time.After(10 * time.Second):
+		t.Fatal("child did not finish")
+	}
+	// The runtime closes the listener once it is sent, and the child its
+	// connection: both after the hand-off, both answered here.
+	if seen[unix.SYS_CLOSE] == 0 || seen[unix.SYS_MKDIRAT] != 1 {
+		t.Errorf("notifications by syscall number: %v, want close and one mkdirat", seen)
 	}
 }
 

@@ -35,9 +35,11 @@ type profile struct {
 	rules       []rule
 }
 
-// Syscalls that the runtime itself needs between installing the filter and
-// handing the notify fd over; sending them to a listener that has not got
-// the fd yet would hang the container start.
+// Syscalls that the runtime itself makes between loading the filter and the
+// notify fd reaching the agent (Filter.InstallNotify: sendmsg, then write
+// for the rest of a short send); notified, they would wait for a listener
+// that has not got the fd yet, and the container start would hang. runc
+// refuses write for the same reason.
 var notifyForbidden = map[string]bool{"write": true, "sendmsg": true}
 
 func parse(s *specs.LinuxSeccomp) (*profile, error) {

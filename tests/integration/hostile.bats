@@ -272,6 +272,32 @@ bounded() { prlimit --as=$((2 << 30)) timeout -k 2 20 "$HUTCH" --root "$ROOT" "$
 	assert_no_leftovers ct
 }
 
+# delete --force kills the container's processes, never the command that
+# holds the lock: a create waiting for a hook it runs on the host is named.
+@test "delete --force while create waits for a host hook: names the create, kills only the container's init" {
+	create_in_hook
+	[ -e "$TESTDIR/hook.ran" ]
+	pid=$(ct_pid ct)
+	[ "$pid" -gt 1 ]
+	run hutch delete --force ct
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"killed its init $pid, but after "*"s the container's lock is still held by pid $CREATE_PID ("*"create --bundle"*"), running for "* ]]
+	wait_pid_gone "$pid"
+	# The create and its hook are the caller's, left running.
+	pid_alive "$CREATE_PID"
+	pid_alive "$(head -1 "$TESTDIR/hook.pids")"
+	# Once the hook returns, the create finds its init gone and undoes
+	# everything.
+	touch "$TESTDIR/hook.go"
+	local rc=0
+	wait "$CREATE_PID" || rc=$?
+	[ "$rc" -ne 0 ]
+	run hutch delete --force ct
+	[ "$status" -eq 0 ]
+	assert_no_leftovers ct
+}
+
 @test "a create in progress is listed as creating" {
 	create_in_hook
 	[ "$(ct_status ct)" = creating ]

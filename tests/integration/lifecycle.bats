@@ -11,6 +11,8 @@ setup() {
 }
 
 teardown() {
+	# A start left stuck holds the lock teardown's delete needs.
+	[ -z "${START_PID:-}" ] || kill -9 "$START_PID" 2>/dev/null || true
 	hutch_teardown
 }
 
@@ -129,6 +131,36 @@ teardown() {
 	wait_status ct stopped
 	run hutch delete ct
 	[ "$status" -eq 0 ]
+	assert_no_leftovers ct "$pid"
+}
+
+# A `start` that never returns holds the container's lock: here its init
+# never reaches execve (a startContainer hook that does not end, as a
+# notified syscall nobody answers would). delete waits a bounded time and
+# names that command; delete --force kills the container's init, which
+# ends the start's wait, then removes everything.
+@test "delete of a container whose start is stuck: names the holder; --force kills it" {
+	update_config '.hooks = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "touch /hook.ran; exec sleep 1000"]}]}'
+	hutch_create ct
+	pid=$(ct_pid ct)
+	"$HUTCH" --root "$ROOT" start ct </dev/null >"$TESTDIR/start.log" 2>&1 3>&- &
+	START_PID=$!
+	for _ in $(seq 100); do [ -e "$ROOTFS/hook.ran" ] && break; sleep 0.05; done
+	[ -e "$ROOTFS/hook.ran" ]
+	run hutch delete ct
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container ct is locked by pid $START_PID ("*" start ct), running for "* ]]
+	[[ "$output" == *"delete --force kills"* ]]
+	pid_alive "$pid"
+	pid_alive "$START_PID"
+	run hutch delete --force ct
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"lock is held by pid $START_PID"*"killed its init $pid"* ]]
+	# The start noticed and let go (it cannot tell an init killed after
+	# the fifo's byte from a process that exited at once).
+	wait_pid_gone "$START_PID"
 	assert_no_leftovers ct "$pid"
 }
 

@@ -9,11 +9,52 @@ setup() {
 }
 
 teardown() {
+	[ -z "${AGENT_PID:-}" ] || kill "$AGENT_PID" 2>/dev/null || true
 	hutch_teardown
 }
 
 profile() { # profile JQ_FRAGMENT: set linux.seccomp
 	update_config ".linux.seccomp = $1"
+}
+
+# start_agent [-continue | ERRNO]: the test seccomp agent on
+# $TESTDIR/agent.sock (pid AGENT_PID); the state it got goes to
+# $TESTDIR/agent-state.
+start_agent() {
+	local agent=$REPO/tests/.cache/seccompagent
+	[ -x "$agent" ] || fail "no $agent (make testtools)"
+	local args=("$TESTDIR/agent.sock" "$TESTDIR/agent-ready" "$TESTDIR/agent-state")
+	if [ "$1" = -continue ]; then
+		args=(-continue "${args[@]}")
+	else
+		args+=("$1")
+	fi
+	# Not on bats' output: an agent left waiting must not hold the run.
+	"$agent" "${args[@]}" </dev/null >>"$TESTDIR/agent.log" 2>&1 3>&- &
+	AGENT_PID=$!
+	for _ in $(seq 50); do [ -e "$TESTDIR/agent-ready" ] && return 0; sleep 0.1; done
+	fail "the seccomp agent did not start"
+}
+
+# notify_profile NNP NAMES_JSON: SCMP_ACT_NOTIFY for NAMES, answered by an
+# agent that lets every notified syscall run (runc's
+# scmp_act_notify_template).
+notify_profile() {
+	update_config '.process.noNewPrivileges = $nnp
+		| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock, listenerMetadata: "bar",
+			architectures: ["SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_X86_64"],
+			syscalls: [{names: $names, action: "SCMP_ACT_NOTIFY"}]}' \
+		--argjson nnp "$1" --argjson names "$2" --arg sock "$TESTDIR/agent.sock"
+}
+
+# run_to_file ID: `run hutch run` with the container's stdio on a file, so
+# that an init hung before execve (and left behind when the timeout kills
+# hutch) does not hold bats' output pipe. Sets status and output.
+run_to_file() {
+	status=0
+	hutch run --bundle "$BUNDLE" "$1" </dev/null >"$TESTDIR/$1.log" 2>&1 3>&- || status=$?
+	output=$(cat "$TESTDIR/$1.log")
+	echo "run '$1': status $status: $output"
 }
 
 @test "seccomp: ERRNO with errnoRet, with and without noNewPrivileges" {
@@ -105,10 +146,7 @@ profile() { # profile JQ_FRAGMENT: set linux.seccomp
 }
 
 @test "seccomp: SCMP_ACT_NOTIFY hands the listener to listenerPath with the state" {
-	AGENT=$REPO/tests/.cache/seccompagent
-	[ -x "$AGENT" ] || fail "no $AGENT (make testtools)"
-	"$AGENT" "$TESTDIR/agent.sock" "$TESTDIR/agent-ready" "$TESTDIR/agent-state" 122 &
-	for _ in $(seq 50); do [ -e "$TESTDIR/agent-ready" ] && break; sleep 0.1; done
+	start_agent 122
 	profile '{defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/placeholder", listenerMetadata: "hello-agent",
 		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"}]}' 
 	update_config '.linux.seccomp.listenerPath = $sock' --arg sock "$TESTDIR/agent.sock"
@@ -168,4 +206,62 @@ profile() { # profile JQ_FRAGMENT: set linux.seccomp
 	[[ "${lines[0]}" == *"quota exceeded"* ]] || [[ "${lines[0]}" == *"Disk quota"* ]]
 	[ "${lines[1]}" = mkdir=1 ]
 	[ "$(echo "${lines[2]}" | tr -d ' ')" = 4 ]
+}
+
+# What the runtime itself may call after loading the filter (runc#4328:
+# the init's fcntl on the listener trapped to a listener nobody served
+# yet, and the container hung). A hang is killed after HUTCH_TIMEOUT.
+@test "seccomp: SCMP_ACT_NOTIFY of the runtime's syscalls (fcntl set), noNewPrivileges false" {
+	HUTCH_TIMEOUT=20
+	start_agent -continue
+	notify_profile false '["execve", "openat", "open", "read", "close", "fcntl"]'
+	set_args /bin/sh -c 'echo notified-ok'
+	run_to_file ct
+	[ "$status" -eq 0 ]
+	[ "$output" = notified-ok ]
+	run jq -r '.fds[0], .metadata' "$TESTDIR/agent-state"
+	[ "${lines[0]}" = seccompFd ]
+	[ "${lines[1]}" = bar ]
+	assert_no_leftovers ct
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY of the runtime's syscalls (fcntl set), noNewPrivileges true" {
+	HUTCH_TIMEOUT=20
+	start_agent -continue
+	notify_profile true '["execve", "openat", "open", "read", "close", "fcntl"]'
+	set_args /bin/sh -c 'echo notified-ok'
+	run_to_file ct
+	[ "$status" -eq 0 ]
+	[ "$output" = notified-ok ]
+	run jq -r '.fds[0], .metadata' "$TESTDIR/agent-state"
+	[ "${lines[0]}" = seccompFd ]
+	[ "${lines[1]}" = bar ]
+	assert_no_leftovers ct
+}
+
+# Every syscall the Go init and its runtime make up to execve, but the two
+# the hand-off keeps for itself (write, sendmsg), with create and start
+# apart: the privilege drop and execve wait for the agent's answers.
+@test "seccomp: SCMP_ACT_NOTIFY of every syscall the init makes, create and start" {
+	HUTCH_TIMEOUT=20
+	local names='["read", "close", "fcntl", "openat", "open", "execve", "futex", "mmap", "munmap", "madvise",
+		"mprotect", "rt_sigprocmask", "rt_sigaction", "rt_sigreturn", "sigaltstack", "gettid", "tgkill",
+		"getpid", "clone", "clone3", "exit", "exit_group", "nanosleep", "sched_yield", "epoll_pwait",
+		"epoll_ctl", "clock_gettime", "getrandom", "dup", "dup2", "dup3", "capget", "capset", "prctl",
+		"setresuid", "setresgid", "setgroups", "umask", "close_range", "prlimit64", "newfstatat", "fstat",
+		"ioctl", "chdir", "getcwd", "setsid"]'
+	for nnp in false true; do
+		start_agent -continue
+		notify_profile "$nnp" "$names"
+		set_args /bin/sh -c 'echo notified-ok > /tmp/out'
+		hutch_create ct
+		hutch start ct
+		wait_status ct stopped
+		[ "$(cat "$ROOTFS/tmp/out")" = notified-ok ]
+		hutch delete ct
+		kill "$AGENT_PID" 2>/dev/null || true
+		wait "$AGENT_PID" 2>/dev/null || true
+		rm -f "$TESTDIR/agent.sock" "$TESTDIR/agent-ready" "$ROOTFS/tmp/out"
+	done
+	assert_no_leftovers ct
 }

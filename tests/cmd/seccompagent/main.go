@@ -1,10 +1,13 @@
 // seccompagent is the test suite's seccomp notify agent: it listens on
 // SOCKET, receives the container state and the notify fd from hutch
 // (linux.seccomp.listenerPath), writes the state JSON to STATEFILE, and
-// answers every notified syscall with ERRNO until the container exits.
+// answers every notified syscall until the container exits: with ERRNO,
+// or, with -continue, by letting the syscall run (as runc's test agent
+// does, so a profile may notify what the container init itself needs).
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -31,17 +34,29 @@ type notifResp struct {
 }
 
 func main() {
-	if len(os.Args) != 5 {
-		fmt.Fprintln(os.Stderr, "usage: seccompagent SOCKET READYFILE STATEFILE ERRNO")
+	cont := flag.Bool("continue", false, "answer SECCOMP_USER_NOTIF_FLAG_CONTINUE instead of an errno")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: seccompagent SOCKET READYFILE STATEFILE ERRNO\n       seccompagent -continue SOCKET READYFILE STATEFILE")
+	}
+	flag.Parse()
+	args := flag.Args()
+	if (*cont && len(args) != 3) || (!*cont && len(args) != 4) {
+		flag.Usage()
 		os.Exit(2)
 	}
-	errno, err := strconv.Atoi(os.Args[4])
-	check(err)
+	var resp notifResp
+	if *cont {
+		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+	} else {
+		errno, err := strconv.Atoi(args[3])
+		check(err)
+		resp.error = -int32(errno)
+	}
 	l, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	check(err)
-	check(unix.Bind(l, &unix.SockaddrUnix{Name: os.Args[1]}))
+	check(unix.Bind(l, &unix.SockaddrUnix{Name: args[0]}))
 	check(unix.Listen(l, 1))
-	check(os.WriteFile(os.Args[2], nil, 0o644))
+	check(os.WriteFile(args[1], nil, 0o644))
 	conn, _, err := unix.Accept(l)
 	check(err)
 	buf := make([]byte, 64<<10)
@@ -55,7 +70,7 @@ func main() {
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
 	check(err)
-	check(os.WriteFile(os.Args[3], buf[:n], 0o644))
+	check(os.WriteFile(args[2], buf[:n], 0o644))
 	fd := fds[0]
 	for {
 		var req notif
@@ -65,8 +80,9 @@ func main() {
 			}
 			return // ENOENT/EBADF: the filter's last user is gone
 		}
-		resp := notifResp{id: req.id, error: -int32(errno)}
-		unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp)))
+		r := resp
+		r.id = req.id
+		unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&r)))
 	}
 }
 
