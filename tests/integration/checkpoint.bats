@@ -363,3 +363,18 @@ assert_goes_on() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"--page-server"*"ADDRESS:PORT"* ]]
 }
+
+@test "the org.criu.config annotation names CRIU's configuration file for the container" {
+	requires_criu
+	set_args sh -c 'nc -l -p 7777 -e sh -c "i=0; while :; do echo \$i; i=\$((i+1)); sleep 0.1; done" & sleep 0.3; sleep 100000 | nc 127.0.0.1 7777'
+	# The file asks for what the flag would: the open connection dumps
+	# without --tcp-established.
+	echo tcp-established >"$TESTDIR/criu.conf"
+	update_config '.annotations["org.criu.config"] = $f' --arg f "$TESTDIR/criu.conf"
+	start_counter cp1
+	hutch checkpoint --image-path "$TESTDIR/img" cp1
+	grep -q "tcp-established" "$TESTDIR/img/dump.log"
+	last=$(tail -1 "$TESTDIR/cp1.out")
+	restore_counter cp2 "$TESTDIR/img"
+	assert_goes_on "$TESTDIR/cp2.out" $((last + 1))
+}
