@@ -566,8 +566,8 @@ ok" ]
 pm_criu() {
 	local c=${CRIU:-$(command -v criu || true)} out
 	[ -n "$c" ] || skip "no CRIU: neither \$CRIU nor criu on PATH (CRIU >= 4.1 needed on kernels from 6.13 on)"
-	if ! out=$("$c" check 2>&1); then
-		skip "'$c check' fails ($("$c" --version 2>&1 | head -1)): $(echo "$out" | grep -m1 -i error) (CRIU >= 4.1 needed on kernels from 6.13 on)"
+	if ! out=$("$c" check -v4 --log-file /dev/stderr 2>&1); then
+		skip "'$c check' fails ($("$c" --version 2>&1 | head -1)): $(echo "$out" | grep -m1 Error | sed "s/^([0-9.]*) //") (CRIU >= 4.1 needed on kernels from 6.13 on)"
 	fi
 	mkdir -p "$PM/criu-bin"
 	ln -sf "$(readlink -f "$c")" "$PM/criu-bin/criu"

@@ -25,8 +25,8 @@ teardown() {
 requires_criu() {
 	[ -n "$CRIU_BIN" ] || skip "no CRIU: neither \$CRIU nor criu on PATH (CRIU >= 4.1 needed on kernels from 6.13 on)"
 	local out
-	if ! out=$("$CRIU_BIN" check 2>&1); then
-		skip "'$CRIU_BIN check' fails ($("$CRIU_BIN" --version 2>&1 | head -1)): $(echo "$out" | grep -m1 -i error) (CRIU >= 4.1 needed on kernels from 6.13 on)"
+	if ! out=$("$CRIU_BIN" check -v4 --log-file /dev/stderr 2>&1); then
+		skip "'$CRIU_BIN check' fails ($("$CRIU_BIN" --version 2>&1 | head -1)): $(echo "$out" | grep -m1 Error | sed "s/^([0-9.]*) //") (CRIU >= 4.1 needed on kernels from 6.13 on)"
 	fi
 	HUTCH_GLOBAL="--criu $CRIU_BIN"
 }

@@ -305,7 +305,7 @@ teardown() {
 @test "checkpoint and restore: the restored container gets a scope of its own" {
 	local c=${CRIU:-$(command -v criu || true)} out id=sd-cp id2=sd-rs pid
 	[ -n "$c" ] || skip "no CRIU: neither \$CRIU nor criu on PATH (CRIU >= 4.1 needed on kernels from 6.13 on)"
-	out=$(sd "$c" check 2>&1) || skip "'$c check' fails ($("$c" --version 2>&1 | head -1)): $(echo "$out" | grep -m1 -i error)"
+	out=$(sd "$c" check -v4 --log-file /dev/stderr 2>&1) || skip "'$c check' fails ($("$c" --version 2>&1 | head -1)): $(echo "$out" | grep -m1 Error | sed "s/^([0-9.]*) //")"
 	# Silent: its stdout (a file opened without O_APPEND) keeps its size,
 	# which CRIU checks on restore.
 	set_args sh -c 'while :; do sleep 0.1; done'
