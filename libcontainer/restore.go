@@ -53,10 +53,6 @@ func Restore(store state.Store, o RestoreOpts) (st *state.State, err error) {
 	if os.Geteuid() != 0 || userns.Rootless() {
 		return nil, errors.New("restore needs root: CRIU cannot restore a rootless container")
 	}
-	bin, err := criu.Find(o.Criu)
-	if err != nil {
-		return nil, err
-	}
 	bundle, err := filepath.Abs(o.Bundle)
 	if err != nil {
 		return nil, err
@@ -65,11 +61,18 @@ func Restore(store state.Store, o RestoreOpts) (st *state.State, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.Linux != nil && len(s.Linux.NetDevices) > 0 {
+		return nil, errors.New("linux.netDevices: restore cannot move host network devices into the network namespace CRIU restores; leave them out of the config (or join a prepared namespace by path)")
+	}
 	cfg, err := prepare(s, bundle, &o.CreateOpts)
 	if err != nil {
 		return nil, err
 	}
 	defer closeJoined(cfg.joined)
+	bin, err := criu.Find(o.Criu)
+	if err != nil {
+		return nil, err
+	}
 	r, err := commonOpts(&o.CriuOpts, "restore.log", false)
 	if err != nil {
 		return nil, err

@@ -270,6 +270,12 @@ assert_goes_on() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"--no-pivot"* ]]
 	assert_nothing_of cp2
+	# Host network devices are create's to move; restore refuses them.
+	update_config '.linux.netDevices = {"eth9": {}}'
+	run hutch restore --bundle "$BUNDLE" --image-path "$TESTDIR/img" cp2
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.netDevices: restore cannot move"* ]]
+	assert_nothing_of cp2
 }
 
 @test "checkpoint and restore --work-path: CRIU's work files and logs go there" {
