@@ -14,25 +14,15 @@ var checkpointCommand = &cli.Command{
 	Name:      "checkpoint",
 	Usage:     "checkpoint a running container with CRIU",
 	ArgsUsage: "<container-id>",
-	Flags: []cli.Flag{
-		&cli.StringFlag{Name: "image-path", Usage: "directory for the CRIU image files (default ./checkpoint)"},
-		&cli.StringFlag{Name: "work-path", Usage: "directory for CRIU's work files and log (default: the image path)"},
+	Flags: append([]cli.Flag{
 		&cli.StringFlag{Name: "parent-path", Usage: "directory of a previous pre-dump's images, relative to the image path"},
 		&cli.BoolFlag{Name: "leave-running", Usage: "leave the container running after checkpointing"},
-		&cli.BoolFlag{Name: "tcp-established", Usage: "checkpoint established TCP connections"},
 		&cli.BoolFlag{Name: "tcp-skip-in-flight", Usage: "skip TCP connections still being set up"},
 		&cli.BoolFlag{Name: "link-remap", Usage: "link unlinked files back where possible"},
-		&cli.BoolFlag{Name: "ext-unix-sk", Usage: "allow unix sockets connected outside the container"},
-		&cli.BoolFlag{Name: "shell-job", Usage: "allow a process attached to the caller's terminal"},
-		&cli.BoolFlag{Name: "lazy-pages", Usage: "serve the memory pages lazily (userfaultfd) to a restore"},
 		&cli.IntFlag{Name: "status-fd", Value: -1, Usage: "fd CRIU writes \\0 to once the lazy-pages server is ready"},
 		&cli.StringFlag{Name: "page-server", Usage: "ADDRESS:PORT of a CRIU page server to send the pages to"},
-		&cli.BoolFlag{Name: "file-locks", Usage: "checkpoint file locks"},
 		&cli.BoolFlag{Name: "pre-dump", Usage: "dump the memory only, leaving the container running"},
-		&cli.StringFlag{Name: "manage-cgroups-mode", Usage: "cgroups mode: soft, full, strict or ignore (default soft)"},
-		&cli.StringSliceFlag{Name: "empty-ns", Usage: "a namespace (network) to leave out of the images"},
-		&cli.BoolFlag{Name: "auto-dedup", Usage: "deduplicate the memory images"},
-	},
+	}, criuFlags...),
 	Action: func(ctx *cli.Context) error {
 		id, err := needID(ctx)
 		if err != nil {
@@ -58,6 +48,20 @@ var checkpointCommand = &cli.Command{
 			LinkRemap: ctx.Bool("link-remap"),
 		})
 	},
+}
+
+// criuFlags are the flags checkpoint and restore share (runc's).
+var criuFlags = []cli.Flag{
+	&cli.StringFlag{Name: "image-path", Usage: "directory of the CRIU image files (default ./checkpoint)"},
+	&cli.StringFlag{Name: "work-path", Usage: "directory for CRIU's work files and log (default: the image path)"},
+	&cli.BoolFlag{Name: "tcp-established", Usage: "checkpoint and restore established TCP connections"},
+	&cli.BoolFlag{Name: "ext-unix-sk", Usage: "allow unix sockets connected outside the container"},
+	&cli.BoolFlag{Name: "shell-job", Usage: "allow a process attached to the caller's terminal"},
+	&cli.BoolFlag{Name: "file-locks", Usage: "checkpoint and restore file locks"},
+	&cli.StringFlag{Name: "manage-cgroups-mode", Usage: "cgroups mode: soft, full, strict or ignore (default soft)"},
+	&cli.StringSliceFlag{Name: "empty-ns", Usage: "a namespace (network) left out of the images, created empty on restore"},
+	&cli.BoolFlag{Name: "auto-dedup", Usage: "deduplicate the memory images"},
+	&cli.BoolFlag{Name: "lazy-pages", Usage: "memory pages served (checkpoint) or fetched (restore) lazily, with userfaultfd"},
 }
 
 // criuOpts reads the flags checkpoint and restore share.

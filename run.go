@@ -1,12 +1,9 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/hutch-runtime/hutch/libcontainer"
-	"github.com/hutch-runtime/hutch/libcontainer/console"
 )
 
 var runCommand = &cli.Command{
@@ -29,59 +26,35 @@ var runCommand = &cli.Command{
 			return err
 		}
 		opts.Run = true
-		// A terminal without a console socket is hutch's own to serve, as
-		// with runc: the caller's stdio becomes the container's terminal.
-		var fg *console.Foreground
-		if !ctx.Bool("detach") && opts.ConsoleSocket == "" {
-			var err error
-			if fg, err = console.NewForeground(); err != nil {
+		if ctx.Bool("detach") {
+			if _, err := libcontainer.Create(store, opts); err != nil {
 				return err
 			}
-			defer fg.Close()
-			opts.Console, opts.ConsoleSize = fg.Peer(), fg.Size()
-		}
-		var fw *libcontainer.SignalForwarder
-		if !ctx.Bool("detach") {
-			if !ctx.Bool("no-subreaper") {
-				if err := libcontainer.PrepareRun(); err != nil {
-					return err
-				}
+			if err := libcontainer.Start(store, id); err != nil {
+				libcontainer.Delete(store, id, true)
+				return err
 			}
-			fw = libcontainer.ForwardSignals()
+			return nil
+		}
+		w, err := newWaiter(ctx, opts.ConsoleSocket == "")
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		if w.fg != nil {
+			opts.Console, opts.ConsoleSize = w.console(), w.fg.Size()
 		}
 		st, err := libcontainer.Create(store, opts)
 		if err != nil {
 			return err
 		}
-		if fg != nil {
-			attached, err := fg.Attach()
-			if err != nil {
-				libcontainer.Delete(store, id, true)
-				return fmt.Errorf("process.terminal: %w", err)
-			}
-			if attached {
-				fw.OnResize(fg.Resize)
-			}
+		if err := w.attach(store, id); err != nil {
+			return err
 		}
 		if err := libcontainer.Start(store, id); err != nil {
 			libcontainer.Delete(store, id, true)
 			return err
 		}
-		if ctx.Bool("detach") {
-			return nil
-		}
-		code := fw.Wait(st)
-		if fg != nil {
-			fg.Close() // the output, then the caller's terminal modes
-		}
-		if !ctx.Bool("keep") {
-			if err := libcontainer.Delete(store, id, true); err != nil {
-				return err
-			}
-		}
-		if code != 0 {
-			return exitCode(code)
-		}
-		return nil
+		return w.wait(store, id, st, ctx.Bool("keep"))
 	},
 }

@@ -257,17 +257,17 @@ func Checkpoint(store state.Store, o CheckpointOpts) error {
 		opts.TrackMem = ptr(true)
 	}
 	if !o.PreDump {
-		ext, err := externalMounts(s, c.State)
+		mounts, err := mountinfo.Read(fmt.Sprintf("/proc/%d/mountinfo", c.State.Pid))
 		if err != nil {
 			return err
 		}
-		for _, m := range ext {
+		if !c.State.Alive() {
+			return fmt.Errorf("container init %d exited", c.State.Pid)
+		}
+		for _, m := range externalMounts(s, mounts) {
 			opts.ExtMnt = append(opts.ExtMnt, &rpc.ExtMountMap{Key: ptr(m), Val: ptr(m)})
 		}
-		if err := writeDescriptors(o.ImagePath, c.State.Pid); err != nil {
-			return err
-		}
-		keys, err := externalStdio(o.ImagePath, c.State.Pid)
+		keys, err := recordStdio(o.ImagePath, c.State.Pid, mounts)
 		if err != nil {
 			return err
 		}
@@ -324,14 +324,7 @@ func externalNSKey(file string) string {
 // of the container covers (v1 cgroup directories, the notify socket's
 // directory, host device nodes). CRIU records them by these keys; restore
 // maps each key to its source on the host.
-func externalMounts(s *specs.Spec, st *state.State) ([]string, error) {
-	mounts, err := mountinfo.Read(fmt.Sprintf("/proc/%d/mountinfo", st.Pid))
-	if err != nil {
-		return nil, err
-	}
-	if !st.Alive() {
-		return nil, fmt.Errorf("container init %d exited", st.Pid)
-	}
+func externalMounts(s *specs.Spec, mounts []mountinfo.Mount) []string {
 	binds := map[string]bool{}
 	for _, m := range s.Mounts {
 		if spec.IsBind(m) {
@@ -349,7 +342,7 @@ func externalMounts(s *specs.Spec, st *state.State) ([]string, error) {
 			out = append(out, m.Mountpoint)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // covered: mounts[i] is a whole filesystem, or a subtree of one that
@@ -371,44 +364,30 @@ func covered(mounts []mountinfo.Mount, i int) bool {
 	return false
 }
 
-// writeDescriptors records what the init's fds 0-2 are.
-func writeDescriptors(dir string, pid int) error {
-	fds := make([]string, 3)
-	for i := range fds {
-		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, i))
-		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("container init fd %d: %w", i, err)
-			}
-			l = "/dev/null" // closed: nothing to hand over
-		}
-		fds[i] = l
-	}
-	data, err := json.Marshal(fds)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, DescriptorsFile), data, 0o600)
-}
-
-// externalStdio finds the init's fds 0-2 that are files of mounts the
-// container does not have (runc's dump fails on them: "Can't lookup
-// mount"), names them external to CRIU, and records their keys in
-// ExternalFdsFile. Pipes, sockets and terminals CRIU handles itself.
-func externalStdio(dir string, pid int) ([]string, error) {
-	mounts, err := mountinfo.Read(fmt.Sprintf("/proc/%d/mountinfo", pid))
-	if err != nil {
-		return nil, err
-	}
+// recordStdio writes what the init's fds 0-2 are: DescriptorsFile as runc
+// writes it, and ExternalFdsFile with the keys of those that are files of
+// mounts the container does not have (the caller's /dev/null, a log file:
+// runc's dump fails on them with "Can't lookup mount"), which it returns
+// for CRIU to treat as external. Pipes, sockets and terminals CRIU handles
+// itself.
+func recordStdio(dir string, pid int, mounts []mountinfo.Mount) ([]string, error) {
 	inside := map[string]bool{}
 	for _, m := range mounts {
 		inside[strconv.Itoa(m.ID)] = true
 	}
+	links := make([]string, 3)
 	keys := make([]string, 3)
 	var ext []string
-	for i := range keys {
+	for i := range links {
 		fd := fmt.Sprintf("/proc/%d/fd/%d", pid, i)
 		link, err := os.Readlink(fd)
+		if err != nil {
+			if !errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("container init fd %d: %w", i, err)
+			}
+			link = "/dev/null" // closed: nothing to hand over
+		}
+		links[i] = link
 		if err != nil || !strings.HasPrefix(link, "/") {
 			continue
 		}
@@ -427,11 +406,16 @@ func externalStdio(dir string, pid int) ([]string, error) {
 		keys[i] = fmt.Sprintf("file[%x:%x]", id, st.Ino)
 		ext = append(ext, keys[i])
 	}
-	data, err := json.Marshal(keys)
-	if err != nil {
-		return nil, err
+	for name, v := range map[string][]string{DescriptorsFile: links, ExternalFdsFile: keys} {
+		data, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return nil, err
+		}
 	}
-	return ext, os.WriteFile(filepath.Join(dir, ExternalFdsFile), data, 0o600)
+	return ext, nil
 }
 
 // isTTY: a pty slave or a virtual console / serial line.

@@ -99,31 +99,13 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 	}
 	defer pidfdSock.Close()
 
-	var sd *cgroups.SystemdManager
-	if cfg.scope != nil {
-		// It connects to systemd in the background from here on.
-		if sd, err = cgroups.NewSystemd(*cfg.scope, o.ID, cfg.unitProps); err != nil {
-			return nil, err
-		}
-		sd.Create()
-	}
-
-	entry, err := store.Reserve(o.ID)
+	p, err := newLauncher(store, o, s, bundle, cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer entry.Close()
+	defer p.entry.Close()
 	t.Mark("state_dir")
-
-	p := &initLauncher{entry: entry, spec: s, opts: o, bundle: bundle, rootfs: cfg.rootfs, t: t,
-		hostMount: !cfg.ownMountNS, joined: cfg.joined, notifyMount: -1, sd: sd}
-	// The record create keeps up to date as it makes things: what delete
-	// finds if this command is killed half-way (see teardown).
-	p.st = &state.State{
-		ID: o.ID, Bundle: bundle, Rootfs: cfg.rootfs, Created: time.Now().UTC(), Owner: owner(),
-		Rootless: userns.Rootless(), NotifySocket: o.NotifySocket,
-		OwnPidNS: newNS(s, specs.PIDNamespace), Creating: true,
-	}
+	p.t, p.hostMount = t, !cfg.ownMountNS
 	defer func() {
 		if err != nil {
 			p.abort()
@@ -132,7 +114,7 @@ func Create(store state.Store, o CreateOpts) (st *state.State, err error) {
 		}
 	}()
 	if o.NotifySocket != "" {
-		if p.notifyMount, err = setupNotify(entry, s); err != nil {
+		if p.notifyMount, err = setupNotify(p.entry, s); err != nil {
 			return nil, err
 		}
 	}
@@ -331,15 +313,47 @@ type initLauncher struct {
 	t  *timing.Phases
 }
 
-func (p *initLauncher) start() error {
-	s := p.spec
-	cfgCopy, err := json.Marshal(s)
+// newLauncher connects to systemd for a --systemd-cgroup scope (in the
+// background from here on), reserves the state directory and starts the
+// record that create (and restore) keep up to date as they make things:
+// what delete finds if the command is killed half-way (see teardown).
+// Close p.entry when done.
+func newLauncher(store state.Store, o CreateOpts, s *specs.Spec, bundle string, cfg *prepared) (*initLauncher, error) {
+	var sd *cgroups.SystemdManager
+	if cfg.scope != nil {
+		var err error
+		if sd, err = cgroups.NewSystemd(*cfg.scope, o.ID, cfg.unitProps); err != nil {
+			return nil, err
+		}
+		sd.Create()
+	}
+	entry, err := store.Reserve(o.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := &initLauncher{entry: entry, spec: s, opts: o, bundle: bundle, rootfs: cfg.rootfs,
+		joined: cfg.joined, notifyMount: -1, sd: sd}
+	p.st = &state.State{
+		ID: o.ID, Bundle: bundle, Rootfs: cfg.rootfs, Created: time.Now().UTC(), Owner: owner(),
+		Rootless: userns.Rootless(), NotifySocket: o.NotifySocket,
+		OwnPidNS: newNS(s, specs.PIDNamespace), Creating: true,
+	}
+	return p, nil
+}
+
+// saveConfig keeps the config as it was at create: later edits of the
+// bundle's config.json must not change this container (hooks, delete).
+func (p *initLauncher) saveConfig() error {
+	data, err := json.Marshal(p.spec)
 	if err != nil {
 		return err
 	}
-	// The config as it was at create: later edits of the bundle's
-	// config.json must not change this container (hooks, delete).
-	if err := p.entry.WriteFile(state.ConfigFile, cfgCopy, 0o600); err != nil {
+	return p.entry.WriteFile(state.ConfigFile, data, 0o600)
+}
+
+func (p *initLauncher) start() error {
+	s := p.spec
+	if err := p.saveConfig(); err != nil {
 		return err
 	}
 	// The init's HOME, not saved: an exec computes its user's own.

@@ -8,7 +8,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/checkpoint-restore/go-criu/v8/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -78,28 +77,19 @@ func Restore(store state.Store, o RestoreOpts) (st *state.State, err error) {
 		return nil, err
 	}
 	defer r.close()
-	fds, err := readDescriptors(o.ImagePath)
+	var fds, extFds []string
+	if err := readImageJSON(o.ImagePath, DescriptorsFile, &fds, false); err != nil {
+		return nil, err
+	}
+	if err := readImageJSON(o.ImagePath, ExternalFdsFile, &extFds, true); err != nil {
+		return nil, err
+	}
+	p, err := newLauncher(store, o.CreateOpts, s, bundle, cfg)
 	if err != nil {
 		return nil, err
 	}
-	var sd *cgroups.SystemdManager
-	if cfg.scope != nil {
-		if sd, err = cgroups.NewSystemd(*cfg.scope, o.ID, cfg.unitProps); err != nil {
-			return nil, err
-		}
-		sd.Create()
-	}
-	entry, err := store.Reserve(o.ID)
-	if err != nil {
-		return nil, err
-	}
+	entry := p.entry
 	defer entry.Close()
-	p := &initLauncher{entry: entry, spec: s, opts: o.CreateOpts, bundle: bundle, rootfs: cfg.rootfs,
-		joined: cfg.joined, notifyMount: -1, sd: sd}
-	p.st = &state.State{
-		ID: o.ID, Bundle: bundle, Rootfs: cfg.rootfs, Created: time.Now().UTC(), Owner: owner(),
-		OwnPidNS: newNS(s, specs.PIDNamespace), Creating: true,
-	}
 	defer func() {
 		if err != nil {
 			if p.cgroup != nil && p.cgroup.Owned() {
@@ -110,11 +100,7 @@ func Restore(store state.Store, o RestoreOpts) (st *state.State, err error) {
 			p.abort()
 		}
 	}()
-	cfgCopy, err := json.Marshal(s)
-	if err != nil {
-		return nil, err
-	}
-	if err := entry.WriteFile(state.ConfigFile, cfgCopy, 0o600); err != nil {
+	if err := p.saveConfig(); err != nil {
 		return nil, err
 	}
 	if err := p.setupCgroup(); err != nil {
@@ -154,13 +140,9 @@ func Restore(store state.Store, o RestoreOpts) (st *state.State, err error) {
 			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: ptr(d), Fd: ptr(int32(i))})
 		}
 	}
-	if keys, err := readExternalFds(o.ImagePath); err != nil {
-		return nil, err
-	} else {
-		for i, k := range keys {
-			if k != "" && i < 3 {
-				opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: ptr(k), Fd: ptr(int32(i))})
-			}
+	for i, k := range extFds {
+		if k != "" && i < 3 {
+			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: ptr(k), Fd: ptr(int32(i))})
 		}
 	}
 	req := criu.Request{
@@ -189,34 +171,21 @@ func Restore(store state.Store, o RestoreOpts) (st *state.State, err error) {
 	return p.st, nil
 }
 
-// readDescriptors reads what checkpoint recorded of the init's fds 0-2.
-func readDescriptors(dir string) ([]string, error) {
-	data, err := os.ReadFile(filepath.Join(dir, DescriptorsFile))
-	if err != nil {
-		return nil, fmt.Errorf("--image-path: %w (is it a checkpoint's image directory?)", err)
-	}
-	var fds []string
-	if err := json.Unmarshal(data, &fds); err != nil {
-		return nil, fmt.Errorf("--image-path: %s: %w", DescriptorsFile, err)
-	}
-	return fds, nil
-}
-
-// readExternalFds reads checkpoint's ExternalFdsFile (absent in images
-// that another runtime made).
-func readExternalFds(dir string) ([]string, error) {
-	data, err := os.ReadFile(filepath.Join(dir, ExternalFdsFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+// readImageJSON decodes one of checkpoint's JSON files in the image
+// directory into v; an absent optional one (external-fds.json in images
+// another runtime made) leaves v as it is.
+func readImageJSON(dir, name string, v any, optional bool) error {
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if optional && errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--image-path: %w", err)
+		return fmt.Errorf("--image-path: %w (is it a checkpoint's image directory?)", err)
 	}
-	var keys []string
-	if err := json.Unmarshal(data, &keys); err != nil {
-		return nil, fmt.Errorf("--image-path: %s: %w", ExternalFdsFile, err)
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("--image-path: %s: %w", name, err)
 	}
-	return keys, nil
+	return nil
 }
 
 // restoreMountpoints makes, in a root that may be fresh (another bundle),

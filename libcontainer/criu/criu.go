@@ -244,7 +244,7 @@ func LogErrors(dir, name string, max int) []string {
 	s.Buffer(make([]byte, 64<<10), 1<<20)
 	for s.Scan() {
 		line := s.Bytes()
-		if bytes.Contains(line, []byte("Error")) || bytes.Contains(line, []byte("Warn  (")) && bytes.Contains(line, []byte("fail")) {
+		if bytes.Contains(line, []byte("Error")) {
 			out = append(out, strings.TrimSpace(string(line)))
 			if len(out) > max {
 				out = out[1:]
