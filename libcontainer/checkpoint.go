@@ -228,9 +228,11 @@ func Checkpoint(store state.Store, o CheckpointOpts) error {
 	if err := externalNamespaces(s, c.State.Pid, opts); err != nil {
 		return err
 	}
-	if m := c.cgroup(); m != nil {
+	if m := c.cgroup(); m != nil && (m.Owned() || c.soleMember(m) == nil) {
 		// CRIU freezes the tasks with the cgroup freezer rather than
-		// seizing each with ptrace.
+		// seizing each with ptrace, but only a cgroup whose every member
+		// is the container's (pause's rule): freezing a joined cgroup
+		// would stop its other processes during the dump.
 		paths := m.Paths()
 		if p, ok := paths["freezer"]; ok {
 			opts.FreezeCgroup = ptr(p)

@@ -44,13 +44,13 @@ func Pause(store state.Store, id string) error {
 	return nil
 }
 
-// soleMember checks that every process in a cgroup hutch did not create
-// (an existing one the container joined) is the container's: freezing it
-// would otherwise stop processes the container does not own. Without a
-// pid namespace of its own, the container's processes are its init's
+// soleMember checks that every process in the freezer cgroup of a cgroup
+// hutch did not create (an existing one the container joined) is the
+// container's: freezing it would otherwise stop processes the container
+// does not own. Without a pid namespace of its own, the container's processes are its init's
 // descendants (one that left that tree is taken as foreign: a refusal).
 func (c *Container) soleMember(m cgroups.Manager) error {
-	pids, err := m.GetPids()
+	pids, err := m.FreezerPids()
 	if err != nil {
 		return err
 	}

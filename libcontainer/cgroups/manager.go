@@ -38,6 +38,10 @@ type Manager interface {
 	GetPids() ([]int, error)
 	Freeze() error
 	Thaw() error
+	// FreezerPids lists every pid in the cgroup Freeze would freeze (the
+	// v1 freezer's, which may differ from GetPids' hierarchy when the
+	// container joined an existing freezer cgroup).
+	FreezerPids() ([]int, error)
 	IsFrozen() (bool, error)
 	// Stats reads the resource counters (events --stats).
 	Stats() (*Stats, error)

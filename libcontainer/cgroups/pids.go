@@ -31,6 +31,19 @@ func (m *manager) GetPids() ([]int, error) {
 	if !ok {
 		return nil, errors.New("cgroups: no cgroup paths known")
 	}
+	return pidsUnder(dir)
+}
+
+func (m *manager) FreezerPids() ([]int, error) {
+	dir, _, err := m.freezer()
+	if err != nil {
+		return nil, err
+	}
+	return pidsUnder(dir)
+}
+
+// pidsUnder lists the pids of the cgroup dir and its descendants.
+func pidsUnder(dir string) ([]int, error) {
 	seen := map[int]bool{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

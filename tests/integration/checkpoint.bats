@@ -17,7 +17,9 @@ setup() {
 }
 
 teardown() {
+	[ -z "${OTHER_PID:-}" ] || kill -9 "$OTHER_PID" 2>/dev/null || true
 	hutch_teardown
+	[ -z "${JOIN_CG:-}" ] || { sleep 0.1; rmdir "$JOIN_CG" 2>/dev/null || true; }
 	[ -z "${NETNS:-}" ] || ip netns del "$NETNS" 2>/dev/null || true
 }
 
@@ -383,4 +385,24 @@ assert_goes_on() {
 	last=$(tail -1 "$TESTDIR/cp1.out")
 	restore_counter cp2 "$TESTDIR/img"
 	assert_goes_on "$TESTDIR/cp2.out" $((last + 1))
+}
+
+@test "checkpoint of a container in a joined cgroup with another process: CRIU does not freeze that cgroup" {
+	requires_criu
+	JOIN_CG=/sys/fs/cgroup/freezer/hutch-join-$MARK
+	mkdir "$JOIN_CG"
+	sleep 1000 &
+	OTHER_PID=$!
+	echo "$OTHER_PID" >"$JOIN_CG/cgroup.procs"
+	update_config '.linux.cgroupsPath = $p' --arg p "/hutch-join-$MARK"
+	start_counter cp1
+	hutch checkpoint --leave-running --image-path "$TESTDIR/img" --work-path "$TESTDIR/work" cp1
+	# Freezing it would stop OTHER_PID too: CRIU seizes the container's
+	# tasks with ptrace instead.
+	! grep -i "freezing cgroup.*hutch-join" "$TESTDIR/work/dump.log" || fail "CRIU was told to freeze the joined cgroup"
+	grep -q "Seized task $(ct_pid cp1)\|seize.*$(ct_pid cp1)" "$TESTDIR/work/dump.log"
+	[ "$(ct_status cp1)" = running ]
+	grep -q "^State:.*S (sleeping)" "/proc/$OTHER_PID/status"
+	hutch delete -f cp1
+	pid_alive "$OTHER_PID" || fail "the cgroup's other process was killed"
 }

@@ -139,10 +139,13 @@ resctrl_mounted() { awk '{for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1)
 	hutch_start_bg ct
 	grep -q "holds processes that are not the container's (pid $OTHER_PID)" "$TESTDIR/ct.err"
 	grep -qx "$(ct_pid ct)" "$cg/cgroup.procs"
-	run hutch pause ct
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"also holds pid $OTHER_PID, which is not the container's"* ]]
-	[ "$(ct_status ct)" = running ]
+	# The freezer cgroup is hutch's and holds only the container: pause
+	# freezes it, not OTHER_PID (the next test has a shared freezer).
+	hutch pause ct
+	[ "$(ct_status ct)" = paused ]
+	[ "$(cat "/sys/fs/cgroup/freezer/hutch-join-$MARK/freezer.state")" = FROZEN ]
+	grep -qx "$OTHER_PID" /sys/fs/cgroup/freezer/cgroup.procs
+	hutch resume ct
 	run hutch kill --all ct KILL
 	[ "$status" -eq 0 ]
 	wait_status ct stopped
@@ -151,6 +154,20 @@ resctrl_mounted() { awk '{for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1)
 	pid_alive "$OTHER_PID" || fail "a process of the shared cgroup, not the container's, was killed"
 	[ "$(cat "$cg/cgroup.procs")" = "$OTHER_PID" ]
 	assert_root_empty
+}
+
+@test "a joined freezer cgroup with another process (the other hierarchies hutch's): pause is refused" {
+	existing_cgroup freezer
+	local cg=$CG
+	sleep 1000 &
+	OTHER_PID=$!
+	echo "$OTHER_PID" >"$cg/cgroup.procs"
+	hutch_start_bg ct
+	run hutch pause ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"also holds pid $OTHER_PID, which is not the container's"* ]]
+	[ "$(cat "$cg/freezer.state")" = THAWED ]
+	[ "$(ct_status ct)" = running ]
 }
 
 @test "an existing frozen cgroup is refused, and nothing is left" {
