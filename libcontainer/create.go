@@ -3,6 +3,7 @@
 package libcontainer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/intelrdt"
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/netdev"
+	"github.com/hutch-runtime/hutch/libcontainer/plan"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
 	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
@@ -294,7 +296,8 @@ type initLauncher struct {
 	fifoFd    int
 	consoleFd int
 	seccompFd int
-	treeFds   map[int]int // mount index -> fd of its prepared tree in the init
+	filter    *seccomp.Filter // linux.seccomp, compiled
+	treeFds   map[int]int     // mount index -> fd of its prepared tree in the init
 	// notifyMount is the index of the notify directory's mount, or -1.
 	notifyMount int
 	initPid     int
@@ -368,9 +371,16 @@ func (p *initLauncher) start() error {
 	}
 	defer fifo.Close()
 
-	// The init socket follows the preserved fds, then the fifo handle and
-	// the console socket connection.
-	extra := []*os.File{fifo}
+	if s.Linux.Seccomp != nil {
+		if p.filter, err = seccomp.Compile(s.Linux.Seccomp); err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
+		if err := p.filter.CheckLoadable(); err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
+	}
+	files := &initFiles{preserve: p.opts.PreserveFds}
+	p.fifoFd = files.add(fifo)
 	if s.Process.Terminal {
 		con := p.opts.Console
 		if con == nil {
@@ -379,8 +389,7 @@ func (p *initLauncher) start() error {
 			}
 			defer con.Close()
 		}
-		extra = append(extra, con)
-		p.consoleFd = 3 + p.opts.PreserveFds + len(extra)
+		p.consoleFd = files.add(con)
 	}
 	if usesNotify(s.Linux.Seccomp) {
 		agent, err := seccomp.ConnectListener(s.Linux.Seccomp.ListenerPath)
@@ -388,8 +397,7 @@ func (p *initLauncher) start() error {
 			return err
 		}
 		defer agent.Close()
-		extra = append(extra, agent)
-		p.seccompFd = 3 + p.opts.PreserveFds + len(extra)
+		p.seccompFd = files.add(agent)
 	}
 	trees, err := idmapTrees(s, p.bundle)
 	if err != nil {
@@ -407,17 +415,15 @@ func (p *initLauncher) start() error {
 	}
 	for i, f := range trees {
 		defer f.Close()
-		extra = append(extra, f)
 		if p.treeFds == nil {
 			p.treeFds = map[int]int{}
 		}
-		p.treeFds[i] = 3 + p.opts.PreserveFds + len(extra)
+		p.treeFds[i] = files.add(f)
 	}
 	// The namespaces to join go last, as fds the init's plan names.
 	nsFds := map[specs.LinuxNamespaceType]int{}
 	for _, n := range p.joined {
-		extra = append(extra, n.file)
-		nsFds[n.typ] = 3 + p.opts.PreserveFds + len(extra)
+		nsFds[n.typ] = files.add(n.file)
 	}
 	if p.hostMount {
 		if p.hostMountBefore, err = rootfs.MountID(p.rootfs); err != nil {
@@ -441,14 +447,13 @@ func (p *initLauncher) start() error {
 	if p.cgroup != nil {
 		cloneDir = p.cgroup.CloneInto()
 	}
-	cmd, parentSock, inCgroup, err := spawnInit(p.opts.PreserveFds, cloneDir, extra...)
+	cmd, parentSock, inCgroup, err := spawnInit(files, cloneDir)
 	if err != nil {
 		return err
 	}
 	defer parentSock.Close()
 	p.t.Mark("spawn")
 	p.cmd = cmd
-	p.fifoFd = 4 + p.opts.PreserveFds
 	if p.cgroup != nil {
 		join := p.cgroup.Apply
 		if inCgroup {
@@ -561,10 +566,21 @@ func (p *initLauncher) converse(sock *os.File) error {
 				}
 			}
 			data, _ := json.Marshal(st)
-			if err := syncmsg.Send(sock, syncmsg.HooksDone, data); err != nil {
+			// The process plan follows, for the process executor that
+			// the init becomes after the hook exchange.
+			pp, err := p.processPlan(data)
+			if err != nil {
+				return err
+			}
+			var out bytes.Buffer
+			syncmsg.Send(&out, syncmsg.HooksDone, data)
+			syncmsg.Send(&out, syncmsg.ProcessPlan, pp)
+			if _, err := sock.Write(out.Bytes()); err != nil {
 				return err
 			}
 			p.t.Mark("hooks")
+		case syncmsg.Timings:
+			p.t.Merge("init_", payload)
 		case syncmsg.Ready:
 			p.t.Mark("wait_init_ready")
 			p.t.Merge("init_", payload)
@@ -577,6 +593,30 @@ func (p *initLauncher) converse(sock *os.File) error {
 	}
 }
 
+// processPlan is the plan of the container process (libcontainer/plan);
+// state is the container's state for the startContainer hooks.
+func (p *initLauncher) processPlan(state []byte) ([]byte, error) {
+	s := p.spec
+	pp := &plan.Process{
+		Process: s.Process, Personality: s.Linux.Personality, Seccomp: p.filter,
+		PreserveFds: p.opts.PreserveFds, ConsoleFd: p.consoleFd, FifoFd: p.fifoFd,
+	}
+	if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
+		pp.StartHooks, pp.HookState = s.Hooks.StartContainer, state
+	}
+	if p.seccompFd > 0 {
+		msg, err := seccomp.ListenerMessage(&specs.ContainerProcessState{
+			Pid: p.initPid, Metadata: s.Linux.Seccomp.ListenerMetadata,
+			State: *p.ociState(specs.StateCreated),
+		})
+		if err != nil {
+			return nil, err
+		}
+		pp.NotifyFd, pp.NotifyMsg = p.seccompFd, msg
+	}
+	return pp.Encode()
+}
+
 func (p *initLauncher) sendConfig(sock *os.File) error {
 	s := p.spec
 	userOK, _ := spec.HasNamespace(s, specs.UserNamespace)
@@ -587,19 +627,12 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 		NewNetNS:    newNS(s, specs.NetworkNamespace),
 		NewCgroupNS: newNS(s, specs.CgroupNamespace), NewUTSNS: newNS(s, specs.UTSNamespace),
 		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd, ConsoleFd: p.consoleFd,
-		TreeFds: p.treeFds, Timings: p.t != nil, Run: p.opts.Run,
+		SeccompFd: p.seccompFd, TreeFds: p.treeFds, Timings: p.t != nil,
 	}
 	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
 		c.JoinedMountNS = true
 	}
 	c.HostMountNS = p.hostMount
-	if p.seccompFd > 0 {
-		c.SeccompFd = p.seccompFd
-		c.SeccompState = &specs.ContainerProcessState{
-			Pid: p.initPid, Metadata: s.Linux.Seccomp.ListenerMetadata,
-			State: *p.ociState(specs.StateCreated),
-		}
-	}
 	data, err := json.Marshal(&c)
 	if err != nil {
 		return err

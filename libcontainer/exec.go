@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,14 +9,13 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/hutch-runtime/hutch/libcontainer/capabilities"
 	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
 	"github.com/hutch-runtime/hutch/libcontainer/console"
-	"github.com/hutch-runtime/hutch/libcontainer/initproc"
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
+	"github.com/hutch-runtime/hutch/libcontainer/plan"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/readlimit"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
@@ -166,11 +164,13 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	// processes too.
 	var profile *specs.LinuxSeccomp
 	var mpol *specs.LinuxMemoryPolicy
+	var pers *specs.LinuxPersonality
 	var cs struct {
 		Linux *struct {
 			Seccomp      *specs.LinuxSeccomp      `json:"seccomp"`
 			MemoryPolicy *specs.LinuxMemoryPolicy `json:"memoryPolicy"`
 			Namespaces   []specs.LinuxNamespace   `json:"namespaces"`
+			Personality  *specs.LinuxPersonality  `json:"personality"`
 		} `json:"linux"`
 	}
 	joinedMount := false
@@ -180,13 +180,23 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		return 0, fmt.Errorf("container %s: read its saved %s: %w", o.ID, state.ConfigFile, err)
 	}
 	if cs.Linux != nil {
-		profile, mpol = cs.Linux.Seccomp, cs.Linux.MemoryPolicy
+		profile, mpol, pers = cs.Linux.Seccomp, cs.Linux.MemoryPolicy, cs.Linux.Personality
 		for _, n := range cs.Linux.Namespaces {
 			joinedMount = joinedMount || n.Type == specs.MountNamespace && n.Path != ""
 		}
 	}
-	var extra []*os.File
-	consoleFd, seccompFd := 0, 0
+	// The process plan (sent once the pid is known): everything that can
+	// be refused is checked before the process exists.
+	pp := &plan.Process{Process: o.Process, Personality: pers, PreserveFds: o.PreserveFds}
+	if profile != nil {
+		if pp.Seccomp, err = seccomp.Compile(profile); err != nil {
+			return 0, fmt.Errorf("linux.seccomp: %w", err)
+		}
+		if err := pp.Seccomp.CheckLoadable(); err != nil {
+			return 0, fmt.Errorf("linux.seccomp: %w", err)
+		}
+	}
+	files := &initFiles{preserve: o.PreserveFds}
 	if o.Process.Terminal {
 		con := o.Console
 		if con == nil {
@@ -195,8 +205,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 			}
 			defer con.Close()
 		}
-		extra = append(extra, con)
-		consoleFd = 3 + o.PreserveFds + len(extra)
+		pp.ConsoleFd = files.add(con)
 	}
 	if usesNotify(profile) {
 		agent, err := seccomp.ConnectListener(profile.ListenerPath)
@@ -204,10 +213,8 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 			return 0, err
 		}
 		defer agent.Close()
-		extra = append(extra, agent)
-		seccompFd = 3 + o.PreserveFds + len(extra)
+		pp.NotifyFd = files.add(agent)
 	}
-	rootFd := 0
 	if c.State.HostRootMount != 0 || joinedMount {
 		// The mount namespace is not the container's own (the caller's, or
 		// one joined by path, where the init chrooted): its root is the
@@ -217,24 +224,24 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 			return 0, fmt.Errorf("container init %d: %w", c.State.Pid, err)
 		}
 		defer root.Close()
-		extra = append(extra, root)
-		rootFd = 3 + o.PreserveFds + len(extra)
+		pp.RootFd = files.add(root)
 		if !c.State.Alive() {
 			return 0, errors.New("cannot exec in a stopped container")
 		}
 	}
 	nsFds := map[specs.LinuxNamespaceType]int{}
 	for _, n := range joined {
-		extra = append(extra, n.file)
-		nsFds[n.typ] = 3 + o.PreserveFds + len(extra)
+		nsFds[n.typ] = files.add(n.file)
 	}
-	plan, err := joinPlan(joined, nsFds, mpol)
+	boot, err := joinPlan(joined, nsFds, mpol)
 	if err != nil {
 		return 0, err
 	}
 	if c.State.Keyring != 0 {
-		plan = append(plan, keyringPlan(o.ID, c.State.Keyring)...)
+		boot = append(boot, keyringPlan(o.ID, c.State.Keyring)...)
 	}
+	// After the pid, the constructor carries out the process plan.
+	boot = append(boot, "process\n"...)
 	m := c.cgroup()
 	if o.Cgroup != nil {
 		if m == nil {
@@ -250,7 +257,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if m != nil {
 		cloneDir = m.CloneInto()
 	}
-	cmd, sock, inCgroup, err := spawnInit(o.PreserveFds, cloneDir, extra...)
+	cmd, sock, inCgroup, err := spawnInit(files, cloneDir)
 	if err != nil {
 		return 0, err
 	}
@@ -280,11 +287,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		unlock()
 		locked = false
 	}
-	xplan := execPlan(o.Process, profile, o.PreserveFds, rootFd)
-	if xplan != nil {
-		plan = append(plan, bootFastExec...)
-	}
-	if err := syncmsg.Send(sock, syncmsg.Bootstrap, plan); err != nil {
+	if err := syncmsg.Send(sock, syncmsg.Bootstrap, boot); err != nil {
 		return fail(fmt.Errorf("send bootstrap to init: %w", err))
 	}
 	payload, err := syncmsg.Expect(sock, syncmsg.Pid)
@@ -299,47 +302,24 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if pid != cmd.Process.Pid {
 		cmd.Wait() // the intermediate that forked into the pid namespace
 	}
-	// Wire: the init's part of the spec only (see initproc.Wire).
-	ic := &initproc.Wire{Config: initproc.Config{
-		ID: o.ID, Exec: true, PreserveFds: o.PreserveFds, ConsoleFd: consoleFd,
-		RootFd: rootFd, Timings: t != nil,
-	}, Spec: &initproc.WireSpec{Process: o.Process, Linux: &initproc.WireLinux{Seccomp: profile}}}
-	if seccompFd > 0 {
-		ic.SeccompFd = seccompFd
-		ic.SeccompState = &specs.ContainerProcessState{
+	if pp.NotifyFd > 0 {
+		if pp.NotifyMsg, err = seccomp.ListenerMessage(&specs.ContainerProcessState{
 			Pid: pid, Metadata: profile.ListenerMetadata, State: c.OCI().State(),
+		}); err != nil {
+			return fail(err)
 		}
 	}
-	cfg, err := json.Marshal(ic)
+	msg, err := pp.Encode()
 	if err != nil {
 		return fail(err)
 	}
-	// The Config follows the plan, for the Go init if the C constructor
-	// leaves the process to it. One write: once the constructor has
-	// execve'd, its end of the socket is closed and a later write fails.
-	var out bytes.Buffer
-	if xplan != nil {
-		syncmsg.Send(&out, syncmsg.ExecPlan, xplan)
-	}
-	syncmsg.Send(&out, syncmsg.Config, cfg)
-	if _, err := sock.Write(out.Bytes()); err != nil {
+	if err := syncmsg.Send(sock, syncmsg.ProcessPlan, msg); err != nil {
 		return fail(err)
 	}
-	t.Mark("send_config")
+	t.Mark("send_plan")
 	// The socket is close-on-exec in the child: EOF means execve worked.
 	typ, msg, err := syncmsg.Recv(sock)
-	if err == nil && typ == syncmsg.ExecCommitted {
-		t.Mark("init_checks")
-		logrus.Debugf("exec %s: process %d set up by the C constructor (no Go init)", o.ID, pid)
-		typ, msg, err = syncmsg.Recv(sock)
-		t.Mark("execve")
-	}
-	if err == nil && typ == syncmsg.Timings {
-		t.Mark("wait_init")
-		t.Merge("init_", msg)
-		typ, msg, err = syncmsg.Recv(sock)
-		t.Mark("execve")
-	}
+	t.Mark("execve")
 	switch {
 	case errors.Is(err, io.EOF):
 	case err != nil:

@@ -14,13 +14,29 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/initproc"
 )
 
+// initFiles is the one place that hands out the fd numbers of the files
+// an init gets: stdio, the caller's --preserve-fds (keeping their numbers
+// 3..3+N-1), the init socket, then each added file in order.
+type initFiles struct {
+	preserve int
+	files    []*os.File
+}
+
+// add appends f and returns its fd number in the init.
+func (l *initFiles) add(f *os.File) int {
+	l.files = append(l.files, f)
+	return l.sock() + len(l.files)
+}
+
+// sock is the init socket's fd number in the init.
+func (l *initFiles) sock() int { return 3 + l.preserve }
+
 // spawnInit starts `hutch init` from the sealed binary (CVE-2019-5736) with
-// the caller's stdio. The child gets, from fd 3 on: the preserveFds fds of
-// the caller (keeping their numbers), the init socket, then extra. With a
+// the caller's stdio and the files of fl (see initFiles). With a
 // cgroupDir (a cgroup2 directory) the child is created inside it
 // (CLONE_INTO_CGROUP), which spares the kernel a migration; inCgroup says
 // whether that worked. It returns the parent's end of the init socket.
-func spawnInit(preserveFds int, cgroupDir string, extra ...*os.File) (cmd *initCmd, sock *os.File, inCgroup bool, err error) {
+func spawnInit(fl *initFiles, cgroupDir string) (cmd *initCmd, sock *os.File, inCgroup bool, err error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("socketpair: %w", err)
@@ -36,12 +52,12 @@ func spawnInit(preserveFds int, cgroupDir string, extra ...*os.File) (cmd *initC
 	}
 	defer exe.Close()
 
-	files := make([]uintptr, 0, 3+preserveFds+1+len(extra))
-	for i := 0; i < 3+preserveFds; i++ {
+	files := make([]uintptr, 0, fl.sock()+1+len(fl.files))
+	for i := 0; i < fl.sock(); i++ {
 		files = append(files, uintptr(i)) // stdio and the preserved fds
 	}
 	files = append(files, childSock.Fd())
-	for _, f := range extra {
+	for _, f := range fl.files {
 		files = append(files, f.Fd())
 	}
 	newCmd := func() *initCmd {
@@ -51,7 +67,7 @@ func spawnInit(preserveFds int, cgroupDir string, extra ...*os.File) (cmd *initC
 				// One P from the start: the init runs one goroutine locked
 				// to its thread; more Ps only make the runtime start idle
 				// threads.
-				Env:   []string{initproc.SyncEnv + "=" + strconv.Itoa(3+preserveFds), "GOMAXPROCS=1"},
+				Env:   []string{initproc.SyncEnv + "=" + strconv.Itoa(fl.sock()), "GOMAXPROCS=1"},
 				Files: files,
 				Sys:   &syscall.SysProcAttr{},
 			},

@@ -1,8 +1,9 @@
-// Package initproc is the container init: the Go half of `hutch init`,
+// Package initproc is the Go half of a created container's `hutch init`,
 // entered after the C constructor in libcontainer/nsenter has put the
-// process into its namespaces. It sets up the root filesystem and the
-// process attributes, reports ready, waits on the exec fifo for
-// `hutch start`, and execs the container process.
+// process into its namespaces. It sets up the root filesystem, then hands
+// the process to the C process executor (a re-exec of the sealed binary),
+// which sets up the container process, reports ready, waits for
+// `hutch start` and execs it.
 package initproc
 
 import (
@@ -16,6 +17,10 @@ import (
 // number in _HUTCH_INITPIPE) and the O_PATH handle of the exec fifo (its
 // number in Config.FifoFd).
 const SyncEnv = "_HUTCH_INITPIPE"
+
+// ProcessEnv names the socket's fd for the process executor (the init's
+// re-exec, see handOff; nsenter.c reads it).
+const ProcessEnv = "_HUTCH_PROCPIPE"
 
 // Config is everything the init needs, sent once as a Config message after
 // the namespaces are in place. The spec was validated by the parent.
@@ -42,31 +47,16 @@ type Config struct {
 	// shares the caller's: the root is a bind made there, entered with
 	// chroot (rootfs.Options.SharedMountNS).
 	HostMountNS bool `json:"host_mountns,omitempty"`
-	// RootFd (exec): a handle of the container init's /proc/PID/root, for a
-	// container that shares the caller's mount namespace: joining its
-	// namespaces does not put the process in its root, this does.
-	RootFd int `json:"root_fd,omitempty"`
-	// Exec: this is `hutch exec` joining a running container, whose
-	// namespaces the C constructor has entered: only Spec.Process applies,
-	// and the process runs at once (no fifo). The sync socket is
-	// close-on-exec, so the parent sees EOF once execve succeeded.
-	Exec bool `json:"exec,omitempty"`
-	// ConsoleFd, if set, is a connection to --console-socket: the init
-	// makes a pty, sends the master there and uses the slave as stdio.
+	// ConsoleFd and SeccompFd: the console socket and seccomp agent
+	// connections, which the process executor uses (kept open for it).
 	ConsoleFd int `json:"console_fd,omitempty"`
-	// SeccompFd is a connection to linux.seccomp.listenerPath, for a
-	// filter with SCMP_ACT_NOTIFY, and SeccompState what is sent with the fd.
 	SeccompFd int `json:"seccomp_fd,omitempty"`
 	// TreeFds: index in Spec.Mounts -> fd of the bind's detached tree
 	// (rootfs.Options.TreeFds).
-	TreeFds      map[int]int                  `json:"tree_fds,omitempty"`
-	SeccompState *specs.ContainerProcessState `json:"seccomp_state,omitempty"`
-	// Timings: report the init's phases (Ready payload; a Timings
-	// message before execve for exec).
+	TreeFds map[int]int `json:"tree_fds,omitempty"`
+	// Timings: report the init's phases (a Timings message before the
+	// hand-off).
 	Timings bool `json:"timings,omitempty"`
-	// Run: `hutch run` starts the container right away, so the init
-	// waits here rather than exec a waiter for so short a wait.
-	Run bool `json:"run,omitempty"`
 }
 
 // Wire is Config as it travels to the init: the init decodes into it, and
@@ -98,14 +88,12 @@ type WireSpec struct {
 
 // WireLinux is the init's part of specs.Linux.
 type WireLinux struct {
-	Devices           []specs.LinuxDevice     `json:"devices,omitempty"`
-	Sysctl            map[string]string       `json:"sysctl,omitempty"`
-	Seccomp           *specs.LinuxSeccomp     `json:"seccomp,omitempty"`
-	RootfsPropagation string                  `json:"rootfsPropagation,omitempty"`
-	MaskedPaths       []string                `json:"maskedPaths,omitempty"`
-	ReadonlyPaths     []string                `json:"readonlyPaths,omitempty"`
-	Personality       *specs.LinuxPersonality `json:"personality,omitempty"`
-	MountLabel        string                  `json:"mountLabel,omitempty"`
+	Devices           []specs.LinuxDevice `json:"devices,omitempty"`
+	Sysctl            map[string]string   `json:"sysctl,omitempty"`
+	RootfsPropagation string              `json:"rootfsPropagation,omitempty"`
+	MaskedPaths       []string            `json:"maskedPaths,omitempty"`
+	ReadonlyPaths     []string            `json:"readonlyPaths,omitempty"`
+	MountLabel        string              `json:"mountLabel,omitempty"`
 }
 
 // Decode is the init's json.Unmarshal of a Config (sent as Config or Wire).
@@ -129,9 +117,9 @@ func (w *WireSpec) spec() *specs.Spec {
 	}
 	if l := w.Linux; l != nil {
 		s.Linux = &specs.Linux{
-			Devices: l.Devices, Sysctl: l.Sysctl, Seccomp: l.Seccomp,
+			Devices: l.Devices, Sysctl: l.Sysctl,
 			RootfsPropagation: l.RootfsPropagation, MaskedPaths: l.MaskedPaths,
-			ReadonlyPaths: l.ReadonlyPaths, Personality: l.Personality, MountLabel: l.MountLabel,
+			ReadonlyPaths: l.ReadonlyPaths, MountLabel: l.MountLabel,
 		}
 	}
 	return s

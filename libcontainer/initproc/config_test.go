@@ -44,20 +44,13 @@ func TestWireCarriesWhatTheInitUses(t *testing.T) {
 		"process": {g.Process, w.Process}, "root": {g.Root, w.Root}, "hostname": {g.Hostname, w.Hostname},
 		"domainname": {g.Domainname, w.Domainname}, "mounts": {g.Mounts, w.Mounts}, "hooks": {g.Hooks, w.Hooks},
 		"linux.devices": {g.Linux.Devices, w.Linux.Devices}, "linux.sysctl": {g.Linux.Sysctl, w.Linux.Sysctl},
-		"linux.seccomp": {g.Linux.Seccomp, w.Linux.Seccomp}, "linux.maskedPaths": {g.Linux.MaskedPaths, w.Linux.MaskedPaths},
+		"linux.maskedPaths":       {g.Linux.MaskedPaths, w.Linux.MaskedPaths},
 		"linux.readonlyPaths":     {g.Linux.ReadonlyPaths, w.Linux.ReadonlyPaths},
 		"linux.rootfsPropagation": {g.Linux.RootfsPropagation, w.Linux.RootfsPropagation},
-		"linux.personality":       {g.Linux.Personality, w.Linux.Personality},
 		"linux.mountLabel":        {g.Linux.MountLabel, w.Linux.MountLabel},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			t.Errorf("%s: got %#v, want %#v", name, pair[0], pair[1])
 		}
-	}
-	// The exec form: process and seccomp only.
-	data, _ = json.Marshal(&Wire{Config: Config{Exec: true}, Spec: &WireSpec{Process: s.Process, Linux: &WireLinux{Seccomp: s.Linux.Seccomp}}})
-	c, err = Decode(data)
-	if err != nil || !c.Exec || !reflect.DeepEqual(c.Spec.Process, s.Process) || !reflect.DeepEqual(c.Spec.Linux.Seccomp, s.Linux.Seccomp) {
-		t.Fatalf("exec wire: %+v, %v", c, err)
 	}
 }

@@ -4,9 +4,10 @@
 // still join a user or mount namespace with setns(2) and unshare a user
 // namespace: the kernel refuses both to multi-threaded processes.
 //
-// The constructor does nothing unless _HUTCH_INITPIPE names the init socket,
-// or the arguments are "init --exec-wait ...": then it is the waiting
-// container init (see exec_wait in nsenter.c and initproc's execWait).
+// The constructor does nothing unless _HUTCH_INITPIPE names the init socket
+// (the namespace set-up, then for an exec the process executor), or
+// _HUTCH_PROCPIPE does (a create's init re-executed to have its process
+// set up and exec'd by the executor, process.c, without a Go runtime).
 // The message protocol it speaks is described in docs/process-model.md and
 // libcontainer/syncmsg.
 package nsenter

@@ -193,3 +193,35 @@ func parseCPUs(list string) ([]int, error) {
 	}
 	return out, nil
 }
+
+// The values the process executor (libcontainer/plan) passes to the
+// kernel, from a validated process.
+
+// PersonalityDomain is linux.personality's personality(2) value.
+func PersonalityDomain(p *specs.LinuxPersonality) (uint, error) { return personality(p) }
+
+// IOPrio is process.ioPriority's ioprio_set(2) value.
+func IOPrio(io *specs.LinuxIOPriority) int {
+	return ioClasses[io.Class]<<ioprioClassShift | io.Priority
+}
+
+// SchedPolicy returns process.scheduler's sched_setattr(2) policy and flags.
+func SchedPolicy(sc *specs.Scheduler) (policy uint32, flags uint64) {
+	for _, f := range sc.Flags {
+		flags |= schedFlags[f]
+	}
+	return policies[sc.Policy], flags
+}
+
+// CPUMask is a cpu list ("0-3,6") as the kernel's 1024-bit cpu_set_t.
+func CPUMask(field, list string) ([]byte, error) {
+	cpus, err := parseCPUs(list)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	mask := make([]byte, 128)
+	for _, c := range cpus {
+		mask[c/8] |= 1 << (c % 8)
+	}
+	return mask, nil
+}

@@ -55,10 +55,22 @@ func (f *Filter) fprog() (*unix.SockFprog, error) {
 	return &unix.SockFprog{Len: uint16(len(f.Program)), Filter: &f.Program[0]}, nil
 }
 
-// Loadable reports whether Install would get past its own checks and the
-// kernel's flag check: the program's size, its actions and its flags are
-// all known here. The C exec path (libcontainer/fastexec.go) loads only
-// such filters; any other goes through Install for its error.
+// CheckLoadable checks, before any process exists, what would make the
+// kernel refuse f: the program's size, its actions and its flags. The
+// process executor (libcontainer/plan) then only loads it.
+func (f *Filter) CheckLoadable() error {
+	if _, err := f.fprog(); err != nil {
+		return err
+	}
+	for fl := uint(1); fl != 0 && fl <= f.Flags; fl <<= 1 {
+		if f.Flags&fl != 0 && !flagSupported(fl) {
+			return installError(fl, unix.EINVAL)
+		}
+	}
+	return nil
+}
+
+// Loadable reports whether CheckLoadable finds nothing.
 func (f *Filter) Loadable() bool {
 	if len(f.Program) == 0 || len(f.Program) > maxInsns || checkActions(f.Program) != nil {
 		return false

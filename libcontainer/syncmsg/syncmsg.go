@@ -6,12 +6,11 @@
 //	parent -> init                     init -> parent
 //	B bootstrap (namespace plan, text) U  needs uid/gid maps (user ns unshared)
 //	M maps written                     P  init pid (decimal, host pid namespace)
-//	C init config (JSON)               H  run prestart/createRuntime hooks now
-//	h hooks done                       R  ready: waiting on the exec fifo
-//	                                      (payload: the init's phase timings
-//	                                      with --timings, else empty)
-//	                                   T  exec: phase timings, before execve
-//	                                   E  error text; the init exits
+//	C init config (JSON, create)       H  run prestart/createRuntime hooks now
+//	h hooks done                       T  the Go init's phase timings
+//	X process plan (libcontainer/plan) R  ready: waiting on the exec fifo
+//	  (create: right after h;          E  error text; the init exits
+//	  exec: after P)
 package syncmsg
 
 import (
@@ -27,15 +26,15 @@ const (
 	NeedMaps  byte = 'U'
 	Pid       byte = 'P'
 	Config    byte = 'C'
-	ExecPlan  byte = 'X' // exec: what the C constructor may do itself (libcontainer/fastexec.go)
-	// ExecCommitted: the C constructor carries out the plan (its errors
-	// follow as Error messages, its execve as EOF).
-	ExecCommitted byte = 'x'
-	Hooks         byte = 'H'
-	HooksDone     byte = 'h'
-	Ready         byte = 'R'
-	Timings       byte = 'T'
-	Error         byte = 'E'
+	// ProcessPlan: what the C process executor carries out
+	// (libcontainer/plan); its errors follow as Error messages, its
+	// execve as EOF, or for a create Ready before the wait for start.
+	ProcessPlan byte = 'X'
+	Hooks       byte = 'H'
+	HooksDone   byte = 'h'
+	Ready       byte = 'R'
+	Timings     byte = 'T'
+	Error       byte = 'E'
 )
 
 const maxPayload = 16 << 20

@@ -50,16 +50,12 @@ teardown() {
 	HUTCH_GLOBAL="--log $TESTDIR/t.json --log-format json --timings" hutch_create ct
 	HUTCH_GLOBAL="--log $TESTDIR/t.json --log-format json --timings" hutch start ct
 	HUTCH_GLOBAL="--log $TESTDIR/t.json --log-format json --timings" hutch exec ct true
-	# An I/O priority makes the Go init set the exec'd process up.
-	jq '.process | .args = ["true"] | .ioPriority = {class: "IOPRIO_CLASS_BE", priority: 4}' "$BUNDLE/config.json" >"$TESTDIR/go.json"
-	HUTCH_GLOBAL="--log $TESTDIR/t.json --log-format json --timings" hutch exec --process "$TESTDIR/go.json" ct
 	cat "$TESTDIR/t.json"
 	# One entry per operation; every phase is a number of milliseconds.
-	for op in create start; do
+	for op in create start exec; do
 		[ "$(jq -c "select(.op == \"$op\")" "$TESTDIR/t.json" | wc -l)" -eq 1 ]
 	done
-	[ "$(jq -c 'select(.op == "exec")' "$TESTDIR/t.json" | wc -l)" -eq 2 ]
-	# The parent's phases and the init's, which came over the sync socket.
+	# The parent's phases and the Go init's, which came over the sync socket.
 	for f in load_config validate cgroup spawn namespaces send_config wait_init_mounts hooks \
 		wait_init_ready init_decode_config init_mounts init_pivot_root \
 		init_masked_readonly_paths init_process_setup save_state; do
@@ -67,12 +63,10 @@ teardown() {
 	done
 	jq -se 'map(select(.op == "create"))[0].total_ms > 0' "$TESTDIR/t.json"
 	jq -se 'map(select(.op == "start"))[0].phase_release_fifo_until_execve_ms | type == "number"' "$TESTDIR/t.json"
-	# The C path's exec (docs/process-model.md), then the Go init's.
-	for f in spawn namespaces send_config init_checks execve; do
+	# exec: the plan sent once the process is in the namespaces, then the
+	# executor's execve (EOF on the socket).
+	for f in spawn namespaces send_plan execve; do
 		jq -se "map(select(.op == \"exec\"))[0].phase_${f}_ms | type == \"number\"" "$TESTDIR/t.json"
-	done
-	for f in spawn namespaces init_decode_config init_seccomp init_finalize execve; do
-		jq -se "map(select(.op == \"exec\"))[1].phase_${f}_ms | type == \"number\"" "$TESTDIR/t.json"
 	done
 	hutch delete -f ct
 }

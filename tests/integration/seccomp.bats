@@ -239,7 +239,7 @@ run_to_file() {
 	assert_no_leftovers ct
 }
 
-# Every syscall the Go init and its runtime make up to execve, but the two
+# Every syscall the init (the process executor) makes up to execve, but the two
 # the hand-off keeps for itself (write, sendmsg), with create and start
 # apart: the privilege drop and execve wait for the agent's answers.
 @test "seccomp: SCMP_ACT_NOTIFY of every syscall the init makes, create and start" {

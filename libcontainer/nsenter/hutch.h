@@ -1,0 +1,40 @@
+// Shared by the C half of hutch: the namespace set-up (nsenter.c), the
+// process executor (process.c) and the message framing (sync.c). See
+// docs/process-model.md.
+#ifndef HUTCH_H
+#define HUTCH_H
+
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#define MSG_BOOTSTRAP 'B'
+#define MSG_MAPS_DONE 'M'
+#define MSG_NEED_MAPS 'U'
+#define MSG_PID 'P'
+#define MSG_ERROR 'E'
+#define MSG_PROCESS_PLAN 'X'
+#define MSG_READY 'R'
+
+// The largest message the C side reads (libcontainer/plan.MaxMessage).
+#define MAX_MSG (16u << 20)
+
+extern int sync_fd;
+
+int write_full(int fd, const void *buf, size_t n);
+int read_full(int fd, void *buf, size_t n);
+int send_msg(char type, const char *payload, uint32_t len);
+char *recv_msg(char want, uint32_t *lenp);
+const char *lower_strerror(int e);
+// bail reports "TEXT: strerror(errno)" as an 'E' message and exits;
+// fail_errno the same with the errno text in lower case (Go's wording).
+void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void fail_errno(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void fail_text(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+// run_process reads the process plan on sync_fd and carries it out: it
+// never returns.
+void run_process(void) __attribute__((noreturn));
+
+#endif

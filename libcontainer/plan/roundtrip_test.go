@@ -1,0 +1,92 @@
+package plan
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
+)
+
+// TestRoundTripThroughTheCDecoder encodes a plan with every record kind
+// and decodes it with the executor's own parser (process.c, built into
+// testdata/dump.c): what the C side reads is what Go meant.
+func TestRoundTripThroughTheCDecoder(t *testing.T) {
+	cc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("no gcc to build the C decoder (cgo needs it too)")
+	}
+	bin := filepath.Join(t.TempDir(), "dump")
+	if out, err := exec.Command(cc, "-O2", "-Wall", "-o", bin, "testdata/dump.c", "../nsenter/sync.c").CombinedOutput(); err != nil {
+		t.Fatalf("build the C decoder: %v\n%s", err, out)
+	}
+	umask, timeout, size := uint32(0o27), 7, &specs.Box{Height: 40, Width: 120}
+	filter, err := seccomp.Compile(&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock",
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Process{
+		Process: &specs.Process{
+			Args: []string{"sh", "-c", "echo a b"}, Env: []string{"PATH=/bin", "X=y z"}, Cwd: "/tmp",
+			User:         specs.User{UID: 1000, GID: 100, Umask: &umask, AdditionalGids: []uint32{10, 20}},
+			Rlimits:      []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 512, Hard: 1024}},
+			Capabilities: &specs.LinuxCapabilities{Bounding: []string{"CAP_CHOWN", "CAP_KILL"}, Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}},
+			NoNewPrivileges: true, ConsoleSize: size,
+			ExecCPUAffinity: &specs.CPUAffinity{Initial: "0", Final: "0-1"},
+			IOPriority:      &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 4},
+			Scheduler:       &specs.Scheduler{Policy: specs.SchedBatch, Nice: 5},
+			ApparmorProfile: "prof", SelinuxLabel: "lab",
+		},
+		Personality: &specs.LinuxPersonality{Domain: specs.PerLinux32},
+		Seccomp:     filter, NotifyFd: 9, NotifyMsg: []byte(`{"pid":1}`),
+		PreserveFds: 2, RootFd: 8, ConsoleFd: 7, FifoFd: 6,
+		StartHooks: []specs.Hook{{Path: "/bin/h", Args: []string{"h", "1"}, Env: []string{"A=b"}, Timeout: &timeout}, {Path: "/bin/g"}},
+		HookState:  []byte(`{"status":"created"}`),
+	}
+	msg, err := p.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Stdin = bytes.NewReader(msg)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("C decoder: %v\n%s", err, out)
+	}
+	want := []string{
+		"arg sh", "arg -c", "arg echo a b", "env PATH=/bin", "env X=y z", "cwd /tmp", "preserve 2", "root 8",
+		"rlimit 0 7 512 1024 RLIMIT_NOFILE", "user 1000 100 027 10 20",
+		"nnp 1", "notify 9 {\"pid\":1}",
+		"affinity 1 1 0 / 1 2 0-1", "personality 1 8", "ioprio 1 16388",
+		"sched 1 3 0 5 0 0 0 0 SCHED_BATCH", "lsm prof lab", "tty 7 1000 1 40 120", "fifo 6",
+		"hook 7 /bin/h arg=h arg=1 env=A=b", "hook 0 /bin/g", `state {"status":"created"}`,
+	}
+	got := string(out)
+	for _, w := range want {
+		if !strings.Contains(got, w+"\n") {
+			t.Errorf("C decoded no line %q", w)
+		}
+	}
+	if !strings.Contains(got, "caps 1 ") || !strings.Contains(got, " CAP_CHOWN ") {
+		t.Errorf("capabilities lost: %s", got)
+	}
+	if !strings.Contains(got, "seccomp 1 ") {
+		t.Errorf("seccomp program lost: %s", got)
+	}
+	if t.Failed() {
+		t.Logf("decoded:\n%s", got)
+	}
+	// A truncated plan is refused, not half read.
+	cmd = exec.Command(bin)
+	cmd.Stdin = bytes.NewReader(msg[:len(msg)-3])
+	if out, err := cmd.Output(); err == nil || !strings.Contains(string(out), "malformed") {
+		t.Errorf("truncated plan: %v %s", err, out)
+	}
+	_ = os.Remove(bin)
+}

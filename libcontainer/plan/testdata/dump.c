@@ -1,0 +1,45 @@
+// A test harness: the process executor's own plan decoder, fed a plan on
+// stdin, prints what it decoded (roundtrip_test.go). Built by the test.
+#include "../../nsenter/process.c"
+
+int main(void) {
+  static char buf[1 << 24];
+  size_t len = 0;
+  ssize_t n;
+  while ((n = read(0, buf + len, sizeof(buf) - len)) > 0) len += (size_t)n;
+  struct plan p;
+  if (parse_plan(buf, (uint32_t)len, &p) < 0) {
+    puts("malformed");
+    return 1;
+  }
+  for (int i = 0; i < p.argc; i++) printf("arg %s\n", p.argv[i]);
+  for (int i = 0; i < p.envc; i++) printf("env %s\n", p.envp[i]);
+  printf("cwd %s\npreserve %d\nroot %d\n", p.cwd, p.preserve, p.root_fd);
+  for (int i = 0; i < p.nrl; i++)
+    printf("rlimit %d %d %llu %llu %s\n", p.rl[i].idx, p.rl[i].res, p.rl[i].soft, p.rl[i].hard, p.rl[i].type);
+  printf("user %lu %lu %#lo", p.uid, p.gid, p.umask_);
+  for (int i = 0; i < p.ngroups; i++) printf(" %u", (unsigned)p.groups[i]);
+  printf("\ncaps %d %d %#llx %#llx %#llx %#llx %#llx %s %s\n", p.has_caps, p.last_cap, p.bnd, p.eff, p.prm, p.inh,
+         p.amb, p.capnames[0] ? p.capnames[0] : "-", p.capnames[p.last_cap] ? p.capnames[p.last_cap] : "-");
+  printf("nnp %d\nseccomp %d %#x %u\nnotify %d %.*s\n", p.nnp, p.has_sc, p.sc_flags, p.sc_len, p.notify_fd,
+         (int)p.notify_len, p.notify_msg ? p.notify_msg : "");
+  printf("affinity %d %d %s / %d %d %s\n", p.aff_initial.set, CPU_COUNT(&p.aff_initial.mask),
+         p.aff_initial.list ? p.aff_initial.list : "-", p.aff_final.set, CPU_COUNT(&p.aff_final.mask),
+         p.aff_final.list ? p.aff_final.list : "-");
+  printf("personality %d %lu\nioprio %d %d\n", p.has_personality, p.personality, p.has_ioprio, p.ioprio);
+  printf("sched %d %u %llu %d %u %llu %llu %llu %s\n", p.has_sched, p.sched.sched_policy,
+         (unsigned long long)p.sched.sched_flags, p.sched.sched_nice, p.sched.sched_priority,
+         (unsigned long long)p.sched.sched_runtime, (unsigned long long)p.sched.sched_deadline,
+         (unsigned long long)p.sched.sched_period, p.sched_name);
+  printf("lsm %s %s\n", p.apparmor ? p.apparmor : "-", p.selinux ? p.selinux : "-");
+  printf("tty %d %lu %d %u %u\nfifo %d\n", p.tty_fd, p.tty_uid, p.tty_has_size, p.rows, p.cols, p.fifo_fd);
+  for (int i = 0; i < p.nhooks; i++) {
+    struct hook *h = &p.hooks[i];
+    printf("hook %ld %s", h->timeout, h->path);
+    for (int k = 0; k < h->argc; k++) printf(" arg=%s", h->argv[k]);
+    for (int k = 0; k < h->envc; k++) printf(" env=%s", h->envp[k]);
+    printf("\n");
+  }
+  printf("state %.*s\n", (int)p.hook_state_len, p.hook_state ? p.hook_state : "");
+  return 0;
+}
