@@ -34,9 +34,9 @@ func TestRoundTripThroughTheCDecoder(t *testing.T) {
 	p := &Process{
 		Process: &specs.Process{
 			Args: []string{"sh", "-c", "echo a b"}, Env: []string{"PATH=/bin", "X=y z"}, Cwd: "/tmp",
-			User:         specs.User{UID: 1000, GID: 100, Umask: &umask, AdditionalGids: []uint32{10, 20}},
-			Rlimits:      []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 512, Hard: 1024}},
-			Capabilities: &specs.LinuxCapabilities{Bounding: []string{"CAP_CHOWN", "CAP_KILL"}, Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}},
+			User:            specs.User{UID: 1000, GID: 100, Umask: &umask, AdditionalGids: []uint32{10, 20}},
+			Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 512, Hard: 1024}},
+			Capabilities:    &specs.LinuxCapabilities{Bounding: []string{"CAP_CHOWN", "CAP_KILL"}, Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}},
 			NoNewPrivileges: true, ConsoleSize: size,
 			ExecCPUAffinity: &specs.CPUAffinity{Initial: "0", Final: "0-1"},
 			IOPriority:      &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 4},
