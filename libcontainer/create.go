@@ -604,6 +604,11 @@ func (p *initLauncher) processPlan(state []byte) ([]byte, error) {
 	if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
 		pp.StartHooks, pp.HookState = s.Hooks.StartContainer, state
 	}
+	setup, err := p.setupPlan()
+	if err != nil {
+		return nil, err
+	}
+	pp.Setup = setup
 	if p.seccompFd > 0 {
 		msg, err := seccomp.ListenerMessage(&specs.ContainerProcessState{
 			Pid: p.initPid, Metadata: s.Linux.Seccomp.ListenerMetadata,
@@ -617,6 +622,29 @@ func (p *initLauncher) processPlan(state []byte) ([]byte, error) {
 	return pp.Encode()
 }
 
+// setupPlan is the container's own set-up after pivot_root.
+func (p *initLauncher) setupPlan() (*plan.Setup, error) {
+	s := p.spec
+	l := s.Linux
+	u := &plan.Setup{
+		SetNames: newNS(s, specs.UTSNamespace), Hostname: s.Hostname, Domainname: s.Domainname,
+		Sysctl: l.Sysctl, ReadonlyPaths: l.ReadonlyPaths, MaskedPaths: l.MaskedPaths,
+		RootReadonly: s.Root != nil && s.Root.Readonly, OOMScoreAdj: s.Process.OOMScoreAdj,
+		MkdirCwd: true, Timings: p.t != nil,
+	}
+	if l.MountLabel != "" {
+		u.MaskData = rootfs.MaskData(l.MountLabel, lsm.SELinuxEnabled())
+	}
+	if l.RootfsPropagation != "" {
+		flags, err := rootfs.ParsePropagation(l.RootfsPropagation)
+		if err != nil {
+			return nil, err
+		}
+		u.Propagation, u.PropagationFlags = l.RootfsPropagation, flags
+	}
+	return u, nil
+}
+
 func (p *initLauncher) sendConfig(sock *os.File) error {
 	s := p.spec
 	userOK, _ := spec.HasNamespace(s, specs.UserNamespace)
@@ -625,7 +653,7 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 		// Already in a user namespace (rootless podman's) counts too: no mknod.
 		NoPivot: p.opts.NoPivot, InUserNS: userOK || userns.InUserNS(),
 		NewNetNS:    newNS(s, specs.NetworkNamespace),
-		NewCgroupNS: newNS(s, specs.CgroupNamespace), NewUTSNS: newNS(s, specs.UTSNamespace),
+		NewCgroupNS: newNS(s, specs.CgroupNamespace),
 		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd, ConsoleFd: p.consoleFd,
 		SeccompFd: p.seccompFd, TreeFds: p.treeFds, Timings: p.t != nil,
 	}

@@ -10,7 +10,7 @@ import (
 // BenchmarkConfigRoundTrip is the init config as create encodes it and the
 // init decodes it, once per container.
 func BenchmarkConfigRoundTrip(b *testing.B) {
-	c := &Config{ID: "bench", Bundle: "/b", Rootfs: "/b/rootfs", Spec: spec.Example(), FifoFd: 4, NewNetNS: true, NewUTSNS: true}
+	c := &Config{ID: "bench", Bundle: "/b", Rootfs: "/b/rootfs", Spec: spec.Example(), FifoFd: 4, NewNetNS: true}
 	b.ReportAllocs()
 	for b.Loop() {
 		data, err := json.Marshal(c)

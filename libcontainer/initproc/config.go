@@ -35,7 +35,6 @@ type Config struct {
 	// new or joined (like runc), always gets the rootfs set up.
 	NewNetNS    bool `json:"new_netns,omitempty"`
 	NewCgroupNS bool `json:"new_cgroupns,omitempty"`
-	NewUTSNS    bool `json:"new_utsns,omitempty"`
 	// PreserveFds extra fds from 3 on stay open in the container process.
 	PreserveFds int `json:"preserve_fds,omitempty"`
 	FifoFd      int `json:"fifo_fd"`
@@ -77,19 +76,15 @@ type Wire struct {
 
 // WireSpec is the init's part of specs.Spec (same JSON names).
 type WireSpec struct {
-	Process    *specs.Process `json:"process,omitempty"`
-	Root       *specs.Root    `json:"root,omitempty"`
-	Hostname   string         `json:"hostname,omitempty"`
-	Domainname string         `json:"domainname,omitempty"`
-	Mounts     []specs.Mount  `json:"mounts,omitempty"`
-	Hooks      *specs.Hooks   `json:"hooks,omitempty"`
-	Linux      *WireLinux     `json:"linux,omitempty"`
+	Root   *specs.Root   `json:"root,omitempty"`
+	Mounts []specs.Mount `json:"mounts,omitempty"`
+	Hooks  *specs.Hooks  `json:"hooks,omitempty"`
+	Linux  *WireLinux    `json:"linux,omitempty"`
 }
 
 // WireLinux is the init's part of specs.Linux.
 type WireLinux struct {
 	Devices           []specs.LinuxDevice `json:"devices,omitempty"`
-	Sysctl            map[string]string   `json:"sysctl,omitempty"`
 	RootfsPropagation string              `json:"rootfsPropagation,omitempty"`
 	MaskedPaths       []string            `json:"maskedPaths,omitempty"`
 	ReadonlyPaths     []string            `json:"readonlyPaths,omitempty"`
@@ -112,12 +107,11 @@ func (w *WireSpec) spec() *specs.Spec {
 		return nil
 	}
 	s := &specs.Spec{
-		Process: w.Process, Root: w.Root, Hostname: w.Hostname, Domainname: w.Domainname,
-		Mounts: w.Mounts, Hooks: w.Hooks,
+		Root: w.Root, Mounts: w.Mounts, Hooks: w.Hooks,
 	}
 	if l := w.Linux; l != nil {
 		s.Linux = &specs.Linux{
-			Devices: l.Devices, Sysctl: l.Sysctl,
+			Devices:           l.Devices,
 			RootfsPropagation: l.RootfsPropagation, MaskedPaths: l.MaskedPaths,
 			ReadonlyPaths: l.ReadonlyPaths, MountLabel: l.MountLabel,
 		}

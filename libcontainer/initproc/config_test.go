@@ -15,12 +15,10 @@ import (
 // reads another field must extend Wire and this test.
 func TestWireCarriesWhatTheInitUses(t *testing.T) {
 	s := spec.Example()
-	s.Hostname, s.Domainname = "h", "d"
 	s.Hooks = &specs.Hooks{
 		CreateContainer: []specs.Hook{{Path: "/bin/a", Args: []string{"a"}}},
 		StartContainer:  []specs.Hook{{Path: "/bin/b", Env: []string{"X=1"}}},
 	}
-	s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
 	s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}}
 	s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}
@@ -41,9 +39,8 @@ func TestWireCarriesWhatTheInitUses(t *testing.T) {
 	}
 	g, w := c.Spec, s
 	for name, pair := range map[string][2]any{
-		"process": {g.Process, w.Process}, "root": {g.Root, w.Root}, "hostname": {g.Hostname, w.Hostname},
-		"domainname": {g.Domainname, w.Domainname}, "mounts": {g.Mounts, w.Mounts}, "hooks": {g.Hooks, w.Hooks},
-		"linux.devices": {g.Linux.Devices, w.Linux.Devices}, "linux.sysctl": {g.Linux.Sysctl, w.Linux.Sysctl},
+		"root": {g.Root, w.Root}, "mounts": {g.Mounts, w.Mounts}, "hooks": {g.Hooks, w.Hooks},
+		"linux.devices":           {g.Linux.Devices, w.Linux.Devices},
 		"linux.maskedPaths":       {g.Linux.MaskedPaths, w.Linux.MaskedPaths},
 		"linux.readonlyPaths":     {g.Linux.ReadonlyPaths, w.Linux.ReadonlyPaths},
 		"linux.rootfsPropagation": {g.Linux.RootfsPropagation, w.Linux.RootfsPropagation},

@@ -16,7 +16,6 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
 	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
-	"github.com/hutch-runtime/hutch/libcontainer/sysctl"
 	"github.com/hutch-runtime/hutch/libcontainer/timing"
 )
 
@@ -91,8 +90,9 @@ func run(sock *os.File) error {
 		// never a change of the namespace's own root or propagation. Where
 		// it does not, the namespace is used as it is.
 		if fi, err := os.Stat(c.Rootfs); err != nil || !fi.IsDir() {
-			if len(s.Mounts) > 0 || s.Root.Readonly || len(s.Linux.MaskedPaths) > 0 || len(s.Linux.ReadonlyPaths) > 0 {
-				return fmt.Errorf("root.path: %s is not a directory in the mount namespace joined by path: mounts, root.readonly, linux.maskedPaths and linux.readonlyPaths cannot be applied (leave them empty to use that namespace as it is)", c.Rootfs)
+			l := s.Linux
+			if len(s.Mounts) > 0 || s.Root.Readonly || len(l.MaskedPaths) > 0 || len(l.ReadonlyPaths) > 0 || l.RootfsPropagation != "" {
+				return fmt.Errorf("root.path: %s is not a directory in the mount namespace joined by path: mounts, root.readonly, linux.maskedPaths, linux.readonlyPaths and linux.rootfsPropagation cannot be applied (leave them empty to use that namespace as it is)", c.Rootfs)
 			}
 			setupRootfs = false
 		}
@@ -132,41 +132,6 @@ func run(sock *os.File) error {
 		}
 	}
 	t.Mark("pivot_root")
-	if c.NewUTSNS {
-		if s.Hostname != "" {
-			if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
-				return fmt.Errorf("hostname: sethostname %q: %w", s.Hostname, err)
-			}
-		}
-		if s.Domainname != "" {
-			if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
-				return fmt.Errorf("domainname: setdomainname %q: %w", s.Domainname, err)
-			}
-		}
-	}
-	if s.Linux != nil && len(s.Linux.Sysctl) > 0 {
-		if err := sysctl.Apply(s.Linux.Sysctl); err != nil {
-			return err
-		}
-	}
-	t.Mark("hostname_sysctl")
-	if setupRootfs {
-		if err := rootfs.Finalize(s, opts); err != nil {
-			return err
-		}
-	}
-	t.Mark("masked_readonly_paths")
-	p := s.Process
-	if p.OOMScoreAdj != nil {
-		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*p.OOMScoreAdj)), 0); err != nil {
-			return fmt.Errorf("process.oomScoreAdj: %w", err)
-		}
-	}
-	// process.cwd is made as runc makes it; the executor enters it.
-	if err := os.MkdirAll(p.Cwd, 0o755); err != nil {
-		return fmt.Errorf("process.cwd: create %s: %w", p.Cwd, err)
-	}
-	t.Mark("process_setup")
 	if c.Timings {
 		if err := syncmsg.Send(sock, syncmsg.Timings, t.Encode()); err != nil {
 			return err

@@ -33,6 +33,31 @@ void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void fail_errno(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void fail_text(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+// A created container's own set-up after pivot_root (setup.c), from the
+// process plan's set-up records.
+struct path_rec { int idx; char *path; };
+struct kv { char *key, *val; };
+struct setup {
+  int present;
+  char *hostname, *domainname;  // NULL: left alone
+  struct kv *sysctl;
+  int nsysctl;
+  struct path_rec *ro, *masked;
+  int nro, nmasked;
+  char *mask_data;  // the data of the tmpfs over masked directories
+  int root_ro;
+  unsigned long prop_flags;
+  char *prop_name;  // NULL: "/" keeps its propagation
+  int has_oom, oom;
+  int mkdir_cwd;
+};
+void run_setup(struct setup *s, const char *cwd);
+
+// --timings: the executor's phases, sent with ready.
+void phases_start(int on);
+void phase_mark(const char *name);
+uint32_t phases_json(char *buf, uint32_t cap);
+
 // run_process reads the process plan on sync_fd and carries it out: it
 // never returns.
 void run_process(void) __attribute__((noreturn));

@@ -101,6 +101,8 @@ struct plan {
   int nhooks;
   char *hook_state;
   uint32_t hook_state_len;
+  struct setup setup;
+  int timings;
 };
 
 static char *dupn(const char *p, uint32_t n) {
@@ -140,6 +142,25 @@ static int parse_affinity(const char *s, uint32_t n, struct affinity *a) {
   a->set = 1;
   memcpy(&a->mask, s, sizeof(cpu_set_t));
   a->list = dupn(s + sizeof(cpu_set_t), n - (uint32_t)sizeof(cpu_set_t));
+  return 0;
+}
+
+// parse_pair splits "A\0B" (a record's payload, NUL-terminated by dupn).
+static int parse_pair(char *s, uint32_t n, char **a, char **b) {
+  size_t k = strlen(s);
+  if (k >= n) return -1;
+  *a = s;
+  *b = s + k + 1;
+  return 0;
+}
+
+static int push_path(struct path_rec **v, int *n, char *s, uint32_t len) {
+  char *idx, *path;
+  if (parse_pair(s, len, &idx, &path) < 0) return -1;
+  *v = realloc(*v, sizeof(**v) * (size_t)(*n + 1));
+  if (!*v) _exit(1);
+  (*v)[*n].idx = atoi(idx);
+  (*v)[(*n)++].path = path;
   return 0;
 }
 
@@ -239,6 +260,33 @@ static int parse_plan(const char *b, uint32_t len, struct plan *p) {
         p->nhooks++;
         continue;
       case 'Z': p->hook_state = s; p->hook_state_len = n; continue;
+      // The set-up of a created container (setup.c).
+      case 'h': p->setup.present = 1; p->setup.hostname = s; continue;
+      case 'd': p->setup.present = 1; p->setup.domainname = s; continue;
+      case 'y': {
+        struct setup *u = &p->setup;
+        u->present = 1;
+        u->sysctl = realloc(u->sysctl, sizeof(*u->sysctl) * (size_t)(u->nsysctl + 1));
+        if (!u->sysctl) _exit(1);
+        if (parse_pair(s, n, &u->sysctl[u->nsysctl].key, &u->sysctl[u->nsysctl].val) < 0) return -1;
+        u->nsysctl++;
+        continue;
+      }
+      case 'o': p->setup.present = 1; if (push_path(&p->setup.ro, &p->setup.nro, s, n) < 0) return -1; continue;
+      case 'x': p->setup.present = 1; if (push_path(&p->setup.masked, &p->setup.nmasked, s, n) < 0) return -1; continue;
+      case 'M': p->setup.mask_data = s; continue;
+      case 'r': p->setup.present = p->setup.root_ro = 1; break;
+      case 'p': {
+        char *name;
+        p->setup.present = 1;
+        p->setup.prop_flags = strtoul(s, &name, 10);
+        if (*name != ' ') return -1;
+        p->setup.prop_name = name + 1;
+        continue;
+      }
+      case 'g': p->setup.present = p->setup.has_oom = 1; p->setup.oom = atoi(s); break;
+      case 'c': p->setup.present = p->setup.mkdir_cwd = 1; break;
+      case 't': p->timings = 1; break;
       default: return -1;
     }
     free(s);
@@ -749,6 +797,8 @@ void run_process(void) {
   char *buf = recv_msg(MSG_PROCESS_PLAN, &len);
   struct plan p;
   if (parse_plan(buf, len, &p) < 0) fail_text("hutch init: malformed process plan");
+  phases_start(p.timings);
+  if (p.setup.present) run_setup(&p.setup, p.cwd);
   if (p.root_fd >= 0) {
     if (fchdir(p.root_fd) < 0) fail_errno("enter the container's root: fchdir");
     if (chroot(".") < 0) fail_errno("enter the container's root: chroot");
@@ -793,7 +843,9 @@ void run_process(void) {
   if (p.nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail_errno("process.noNewPrivileges");
   if (p.fifo_fd >= 0) {
     // Everything that can fail before the wait is done: create reports it.
-    if (send_msg(MSG_READY, NULL, 0) < 0) _exit(1);
+    phase_mark("process_attributes");
+    static char ph[4096];
+    if (send_msg(MSG_READY, ph, phases_json(ph, sizeof(ph))) < 0) _exit(1);
     close(sync_fd);
     sync_fd = -1;
     wait_start(&p);

@@ -40,6 +40,8 @@ type Process struct {
 	// StartHooks run right before execve with HookState on their stdin.
 	StartHooks []specs.Hook
 	HookState  []byte
+	// Setup (create): the container's set-up that comes first.
+	Setup *Setup
 }
 
 // Encode builds the plan. Its errors name the config field.
@@ -176,6 +178,11 @@ func (p *Process) Encode() ([]byte, error) {
 	}
 	if len(p.StartHooks) > 0 {
 		b.add('Z', string(p.HookState))
+	}
+	if p.Setup != nil {
+		if err := p.Setup.encode(&b); err != nil {
+			return nil, err
+		}
 	}
 	if len(b.buf) > MaxMessage {
 		return nil, fmt.Errorf("process: the plan is %d bytes, more than %d", len(b.buf), MaxMessage)

@@ -27,7 +27,7 @@ func Mount(s *specs.Spec, o Options) error {
 	if s.Linux != nil {
 		prop = s.Linux.RootfsPropagation
 	}
-	pflags, err := parsePropagation(prop)
+	pflags, err := ParsePropagation(prop)
 	if err != nil {
 		return err
 	}

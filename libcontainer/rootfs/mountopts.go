@@ -222,8 +222,8 @@ func isBind(typ string, m mountOpts) bool {
 	return m.flags&unix.MS_BIND != 0 || typ == "bind"
 }
 
-// parsePropagation maps linux.rootfsPropagation to mount flags.
-func parsePropagation(p string) (uintptr, error) {
+// ParsePropagation maps linux.rootfsPropagation to mount flags.
+func ParsePropagation(p string) (uintptr, error) {
 	if p == "" {
 		return unix.MS_SLAVE | unix.MS_REC, nil
 	}
@@ -232,4 +232,10 @@ func parsePropagation(p string) (uintptr, error) {
 		return 0, fmt.Errorf("linux.rootfsPropagation: unknown value %q", p)
 	}
 	return f, nil
+}
+
+// MaskData is the data of the read-only tmpfs over masked directories:
+// the mount label's context=, when SELinux is on, as runc gives it.
+func MaskData(label string, selinux bool) string {
+	return withMountLabel("", label, "tmpfs", selinux)
 }

@@ -100,13 +100,13 @@ func TestIsBind(t *testing.T) {
 }
 
 func TestParsePropagation(t *testing.T) {
-	if f, _ := parsePropagation(""); f != unix.MS_SLAVE|unix.MS_REC {
+	if f, _ := ParsePropagation(""); f != unix.MS_SLAVE|unix.MS_REC {
 		t.Errorf("default: %#x", f)
 	}
-	if f, _ := parsePropagation("rshared"); f != unix.MS_SHARED|unix.MS_REC {
+	if f, _ := ParsePropagation("rshared"); f != unix.MS_SHARED|unix.MS_REC {
 		t.Errorf("rshared: %#x", f)
 	}
-	if _, err := parsePropagation("bogus"); err == nil || !strings.Contains(err.Error(), "linux.rootfsPropagation") {
+	if _, err := ParsePropagation("bogus"); err == nil || !strings.Contains(err.Error(), "linux.rootfsPropagation") {
 		t.Errorf("bogus: %v", err)
 	}
 }

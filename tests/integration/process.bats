@@ -92,6 +92,35 @@ capmask() { # capmask CAP_NAME... -> the 16-hex-digit mask /proc shows
 	assert_no_leftovers ct
 }
 
+@test "sysctl: the kernel's refusal names the key and its file; a key the kernel lacks too" {
+	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "not-a-number"}'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -ne 0 ]
+	# (logrus's text format escapes the quotes)
+	[[ "$output" == *'linux.sysctl['*'"net.ipv4.ip_forward'*']: writing /proc/sys/net/ipv4/ip_forward: invalid argument'* ]]
+	assert_no_leftovers ct
+	update_config '.linux.sysctl = {"net.ipv4.no_such_sysctl": "1"}'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.sysctl['*'"net.ipv4.no_such_sysctl'*']: writing /proc/sys/net/ipv4/no_such_sysctl: no such file or directory'* ]]
+	assert_no_leftovers ct
+}
+
+@test "sysctl: a /proc/sys that is not procfs is never written" {
+	# No proc mount: /proc/sys is the image's own directory, and the file
+	# there a plain one that a write would change.
+	update_config '.mounts |= map(select(.destination != "/proc")) | .linux.maskedPaths = [] | .linux.readonlyPaths = []
+		| .linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+	mkdir -p "$ROOTFS/proc/sys/net/ipv4"
+	echo 0 >"$ROOTFS/proc/sys/net/ipv4/ip_forward"
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.sysctl: /proc/sys: not on procfs'* ]]
+	[ "$(cat "$ROOTFS/proc/sys/net/ipv4/ip_forward")" = 0 ]
+	rm -rf "$ROOTFS/proc/sys"
+	assert_no_leftovers ct
+}
+
 @test "apparmorProfile and selinuxLabel on a host without them are refused" {
 	[ -e /sys/module/apparmor ] && skip "this host has AppArmor"
 	update_config '.process.apparmorProfile = "acme"'

@@ -41,5 +41,13 @@ int main(void) {
     printf("\n");
   }
   printf("state %.*s\n", (int)p.hook_state_len, p.hook_state ? p.hook_state : "");
+  struct setup *u = &p.setup;
+  printf("names %s %s\n", u->hostname ? u->hostname : "-", u->domainname ? u->domainname : "-");
+  for (int i = 0; i < u->nsysctl; i++) printf("sysctl %s=%s\n", u->sysctl[i].key, u->sysctl[i].val);
+  for (int i = 0; i < u->nro; i++) printf("readonly %d %s\n", u->ro[i].idx, u->ro[i].path);
+  for (int i = 0; i < u->nmasked; i++) printf("masked %d %s\n", u->masked[i].idx, u->masked[i].path);
+  printf("maskdata %s\nroot %d %lu %s\n", u->mask_data ? u->mask_data : "-", u->root_ro, u->prop_flags,
+         u->prop_name ? u->prop_name : "-");
+  printf("oom %d %d\nmkdir %d\ntimings %d\n", u->has_oom, u->oom, u->mkdir_cwd, p.timings);
   return 0;
 }

@@ -1,0 +1,118 @@
+package plan
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Setup is a created container's own set-up after pivot_root, which the
+// executor does before the process's attributes (setup.c): only create and
+// run have it. The config was validated; the paths are resolved inside the
+// container's root when the step runs.
+type Setup struct {
+	// Hostname and Domainname are set when the container has its own UTS
+	// namespace (SetNames) and they are not empty.
+	SetNames             bool
+	Hostname, Domainname string
+	Sysctl               map[string]string
+	ReadonlyPaths        []string
+	// MaskedPaths: each path once, as runc masks them; the index is the
+	// entry's in linux.maskedPaths, for errors.
+	MaskedPaths []string
+	// MaskData is the data of the read-only tmpfs over masked directories
+	// (the mount label's context=, when there is one).
+	MaskData     string
+	RootReadonly bool
+	// Propagation is linux.rootfsPropagation with its mount(2) flags, set
+	// on "/" last; "" leaves it.
+	Propagation      string
+	PropagationFlags uintptr
+	OOMScoreAdj      *int
+	// MkdirCwd: process.cwd is created if missing, as runc does.
+	MkdirCwd bool
+	// Timings: the executor reports its phases with ready.
+	Timings bool
+}
+
+func (s *Setup) encode(b *builder) error {
+	str := func(field, v string) error {
+		if strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("%s: contains a NUL byte", field)
+		}
+		return nil
+	}
+	if s.SetNames {
+		for _, x := range []struct {
+			tag          byte
+			field, value string
+		}{{'h', "hostname", s.Hostname}, {'d', "domainname", s.Domainname}} {
+			if x.value == "" {
+				continue
+			}
+			if err := str(x.field, x.value); err != nil {
+				return err
+			}
+			b.add(x.tag, x.value)
+		}
+	}
+	keys := make([]string, 0, len(s.Sysctl))
+	for k := range s.Sysctl {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		field := fmt.Sprintf("linux.sysctl[%q]", k)
+		if err := str(field, k+s.Sysctl[k]); err != nil {
+			return err
+		}
+		b.add('y', k+"\x00"+s.Sysctl[k])
+	}
+	paths := func(tag byte, field string, list []string, once bool) error {
+		seen := make(map[string]bool, len(list))
+		for i, p := range list {
+			f := fmt.Sprintf("%s[%d]", field, i)
+			if err := str(f, p); err != nil {
+				return err
+			}
+			if once {
+				clean := cleanAbs(p)
+				if seen[clean] {
+					continue
+				}
+				seen[clean] = true
+			}
+			b.add(tag, strconv.Itoa(i)+"\x00"+p)
+		}
+		return nil
+	}
+	if err := paths('o', "linux.readonlyPaths", s.ReadonlyPaths, false); err != nil {
+		return err
+	}
+	if err := paths('x', "linux.maskedPaths", s.MaskedPaths, true); err != nil {
+		return err
+	}
+	if s.MaskData != "" {
+		b.add('M', s.MaskData)
+	}
+	if s.RootReadonly {
+		b.add('r', "")
+	}
+	if s.Propagation != "" {
+		b.add('p', strconv.FormatUint(uint64(s.PropagationFlags), 10)+" "+s.Propagation)
+	}
+	if s.OOMScoreAdj != nil {
+		b.add('g', strconv.Itoa(*s.OOMScoreAdj))
+	}
+	if s.MkdirCwd {
+		b.add('c', "")
+	}
+	if s.Timings {
+		b.add('t', "")
+	}
+	return nil
+}
+
+func cleanAbs(p string) string { return path.Clean("/" + p) }
