@@ -3,7 +3,6 @@
 package libcontainer
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +28,7 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/intelrdt"
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/netdev"
+	"github.com/hutch-runtime/hutch/libcontainer/pathsafe"
 	"github.com/hutch-runtime/hutch/libcontainer/plan"
 	"github.com/hutch-runtime/hutch/libcontainer/procattr"
 	"github.com/hutch-runtime/hutch/libcontainer/rlimits"
@@ -310,7 +310,11 @@ type initLauncher struct {
 	// in ours; hostMountBefore is the mount id on it before that.
 	hostMount       bool
 	hostMountBefore uint64
-	netdevs         *netdev.Moved
+	// enterRoot: how the init enters its root once its mounts are made
+	// (plan.EnterPivot, ...), 0 when it uses a joined mount namespace as
+	// it is (see decideRoot).
+	enterRoot byte
+	netdevs   *netdev.Moved
 	// st is the record, saved as things are made (see Create).
 	st *state.State
 	t  *timing.Phases
@@ -534,6 +538,9 @@ func (p *initLauncher) converse(sock *os.File) error {
 			if p.netdevs, err = netdev.Move(s.Linux.NetDevices, pid); err != nil {
 				return err
 			}
+			if err := p.decideRoot(); err != nil {
+				return err
+			}
 			if err := p.sendConfig(sock); err != nil {
 				return err
 			}
@@ -566,16 +573,14 @@ func (p *initLauncher) converse(sock *os.File) error {
 				}
 			}
 			data, _ := json.Marshal(st)
-			// The process plan follows, for the process executor that
-			// the init becomes after the hook exchange.
+			// The answer is the process plan, for the process executor
+			// the init has become meanwhile; the state goes with it for
+			// the in-container hooks.
 			pp, err := p.processPlan(data)
 			if err != nil {
 				return err
 			}
-			var out bytes.Buffer
-			syncmsg.Send(&out, syncmsg.HooksDone, data)
-			syncmsg.Send(&out, syncmsg.ProcessPlan, pp)
-			if _, err := sock.Write(out.Bytes()); err != nil {
+			if err := syncmsg.Send(sock, syncmsg.ProcessPlan, pp); err != nil {
 				return err
 			}
 			p.t.Mark("hooks")
@@ -627,10 +632,14 @@ func (p *initLauncher) setupPlan() (*plan.Setup, error) {
 	s := p.spec
 	l := s.Linux
 	u := &plan.Setup{
+		EnterRoot: p.enterRoot, Rootfs: p.rootfs,
 		SetNames: newNS(s, specs.UTSNamespace), Hostname: s.Hostname, Domainname: s.Domainname,
 		Sysctl: l.Sysctl, ReadonlyPaths: l.ReadonlyPaths, MaskedPaths: l.MaskedPaths,
 		RootReadonly: s.Root != nil && s.Root.Readonly, OOMScoreAdj: s.Process.OOMScoreAdj,
 		MkdirCwd: true, Timings: p.t != nil,
+	}
+	if s.Hooks != nil {
+		u.CreateHooks = s.Hooks.CreateContainer
 	}
 	if l.MountLabel != "" {
 		u.MaskData = rootfs.MaskData(l.MountLabel, lsm.SELinuxEnabled())
@@ -645,13 +654,49 @@ func (p *initLauncher) setupPlan() (*plan.Setup, error) {
 	return u, nil
 }
 
+// decideRoot decides how the init, in its namespaces now, enters its root.
+// A mount namespace joined by path is another's: where root.path exists in
+// it, the container gets its mounts there under a bind of its root and a
+// chroot, never a change of the namespace's own root or propagation. Where
+// it does not, the namespace is used as it is.
+func (p *initLauncher) decideRoot() error {
+	s := p.spec
+	_, joinedPath := spec.HasNamespace(s, specs.MountNamespace)
+	switch {
+	case joinedPath != "":
+		p.enterRoot = plan.EnterChroot
+		// Looked up as the init sees it: inside its root, in its namespace.
+		root, err := os.Open(fmt.Sprintf("/proc/%d/root", p.initPid))
+		if err != nil {
+			return fmt.Errorf("container init %d: %w", p.initPid, err)
+		}
+		defer root.Close()
+		if d, err := pathsafe.OpenInRootFd(root, p.rootfs, unix.O_PATH|unix.O_DIRECTORY); err == nil {
+			d.Close()
+			return nil
+		}
+		l := s.Linux
+		if len(s.Mounts) > 0 || s.Root.Readonly || len(l.MaskedPaths) > 0 || len(l.ReadonlyPaths) > 0 || l.RootfsPropagation != "" {
+			return fmt.Errorf("root.path: %s is not a directory in the mount namespace joined by path (%s): mounts, root.readonly, linux.maskedPaths, linux.readonlyPaths and linux.rootfsPropagation cannot be applied (leave them empty to use that namespace as it is)", p.rootfs, joinedPath)
+		}
+		p.enterRoot = 0
+	case p.hostMount:
+		p.enterRoot = plan.EnterChroot
+	case p.opts.NoPivot:
+		p.enterRoot = plan.EnterMove
+	default:
+		p.enterRoot = plan.EnterPivot
+	}
+	return nil
+}
+
 func (p *initLauncher) sendConfig(sock *os.File) error {
 	s := p.spec
 	userOK, _ := spec.HasNamespace(s, specs.UserNamespace)
 	c := initproc.Config{
 		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Spec: s,
 		// Already in a user namespace (rootless podman's) counts too: no mknod.
-		NoPivot: p.opts.NoPivot, InUserNS: userOK || userns.InUserNS(),
+		InUserNS:    userOK || userns.InUserNS(),
 		NewNetNS:    newNS(s, specs.NetworkNamespace),
 		NewCgroupNS: newNS(s, specs.CgroupNamespace),
 		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd, ConsoleFd: p.consoleFd,
@@ -661,6 +706,7 @@ func (p *initLauncher) sendConfig(sock *os.File) error {
 		c.JoinedMountNS = true
 	}
 	c.HostMountNS = p.hostMount
+	c.NoRootfs = p.enterRoot == 0
 	data, err := json.Marshal(&c)
 	if err != nil {
 		return err

@@ -29,7 +29,6 @@ type Config struct {
 	Bundle   string      `json:"bundle"`
 	Rootfs   string      `json:"rootfs"`
 	Spec     *specs.Spec `json:"spec"`
-	NoPivot  bool        `json:"no_pivot,omitempty"`
 	InUserNS bool        `json:"in_userns,omitempty"`
 	// Namespaces the init owns (created, not joined). The mount namespace,
 	// new or joined (like runc), always gets the rootfs set up.
@@ -42,6 +41,9 @@ type Config struct {
 	// root is set up in it as in the caller's (HostMountNS) when root.path
 	// exists there, else the namespace is used as it is.
 	JoinedMountNS bool `json:"joined_mountns,omitempty"`
+	// NoRootfs: root.path is not a directory in that namespace, which
+	// is used as it is (nothing is mounted).
+	NoRootfs bool `json:"no_rootfs,omitempty"`
 	// HostMountNS: the config lists no mount namespace, so the container
 	// shares the caller's: the root is a bind made there, entered with
 	// chroot (rootfs.Options.SharedMountNS).

@@ -1,7 +1,6 @@
 package initproc
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -9,10 +8,8 @@ import (
 	"time"
 	"unsafe"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/hutch-runtime/hutch/libcontainer/hooks"
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
 	"github.com/hutch-runtime/hutch/libcontainer/syncmsg"
@@ -76,62 +73,25 @@ func run(sock *os.File) error {
 		}
 	}
 	opts := rootfs.Options{
-		Rootfs: c.Rootfs, NoPivot: c.NoPivot, InUserNS: c.InUserNS,
+		Rootfs: c.Rootfs, InUserNS: c.InUserNS,
 		NewNetNS: c.NewNetNS, NewCgroupNS: c.NewCgroupNS, TreeFds: c.TreeFds,
 		SharedMountNS: c.HostMountNS || c.JoinedMountNS,
 	}
 	if s.Linux != nil && s.Linux.MountLabel != "" {
 		opts.MountLabel, opts.SELinux = s.Linux.MountLabel, lsm.SELinuxEnabled()
 	}
-	setupRootfs := true
-	if c.JoinedMountNS {
-		// Another's namespace: where root.path exists in it, the container
-		// gets its mounts there under a bind of its root and a chroot,
-		// never a change of the namespace's own root or propagation. Where
-		// it does not, the namespace is used as it is.
-		if fi, err := os.Stat(c.Rootfs); err != nil || !fi.IsDir() {
-			l := s.Linux
-			if len(s.Mounts) > 0 || s.Root.Readonly || len(l.MaskedPaths) > 0 || len(l.ReadonlyPaths) > 0 || l.RootfsPropagation != "" {
-				return fmt.Errorf("root.path: %s is not a directory in the mount namespace joined by path: mounts, root.readonly, linux.maskedPaths, linux.readonlyPaths and linux.rootfsPropagation cannot be applied (leave them empty to use that namespace as it is)", c.Rootfs)
-			}
-			setupRootfs = false
-		}
-	}
-	if setupRootfs {
+	if !c.NoRootfs {
 		if err := rootfs.Mount(s, opts); err != nil {
 			return err
 		}
 	}
 	t.Mark("mounts")
-
-	// The parent runs prestart and createRuntime hooks now (after the
-	// environment exists, before pivot_root) and answers with the state the
-	// in-container hooks must see.
+	// The parent runs the prestart and createRuntime hooks now (after the
+	// environment exists) and sends the process plan, which begins with
+	// the createContainer hooks and pivot_root.
 	if err := syncmsg.Send(sock, syncmsg.Hooks, nil); err != nil {
 		return err
 	}
-	stateJSON, err := syncmsg.Expect(sock, syncmsg.HooksDone)
-	if err != nil {
-		return err
-	}
-	var st specs.State
-	if err := json.Unmarshal(stateJSON, &st); err != nil {
-		return fmt.Errorf("decode hook state: %w", err)
-	}
-	t.Mark("wait_hooks")
-	if s.Hooks != nil {
-		if err := hooks.Run("createContainer", s.Hooks.CreateContainer, &st); err != nil {
-			return err
-		}
-	}
-	t.Mark("create_container_hooks")
-
-	if setupRootfs {
-		if err := rootfs.PivotRoot(opts); err != nil {
-			return err
-		}
-	}
-	t.Mark("pivot_root")
 	if c.Timings {
 		if err := syncmsg.Send(sock, syncmsg.Timings, t.Encode()); err != nil {
 			return err

@@ -53,6 +53,10 @@ struct setup {
 };
 void run_setup(struct setup *s, const char *cwd);
 
+// enter_root makes rootfs the root (pivot.c): mode 'p' pivot_root, 'm'
+// --no-pivot's move and chroot, 'c' chroot in a shared mount namespace.
+void enter_root(char mode, const char *rootfs);
+
 // --timings: the executor's phases, sent with ready.
 void phases_start(int on);
 void phase_mark(const char *name);

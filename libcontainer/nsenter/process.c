@@ -97,8 +97,9 @@ struct plan {
   unsigned long tty_uid;
   unsigned short rows, cols;
   int fifo_fd;
-  struct hook hooks[64];
-  int nhooks;
+  struct hook hooks[64], chooks[64];  // startContainer, createContainer
+  int nhooks, nchooks;
+  char root_mode, *rootfs;  // enter_root's
   char *hook_state;
   uint32_t hook_state_len;
   struct setup setup;
@@ -259,6 +260,16 @@ static int parse_plan(const char *b, uint32_t len, struct plan *p) {
         if (p->nhooks >= 64 || parse_hook(s, n, &p->hooks[p->nhooks]) < 0) return -1;
         p->nhooks++;
         continue;
+      case 'G':
+        if (p->nchooks >= 64 || parse_hook(s, n, &p->chooks[p->nchooks]) < 0) return -1;
+        p->nchooks++;
+        continue;
+      case 'v': {
+        char *mode;
+        if (parse_pair(s, n, &mode, &p->rootfs) < 0 || strlen(mode) != 1) return -1;
+        p->root_mode = mode[0];
+        continue;
+      }
       case 'Z': p->hook_state = s; p->hook_state_len = n; continue;
       // The set-up of a created container (setup.c).
       case 'h': p->setup.present = 1; p->setup.hostname = s; continue;
@@ -587,7 +598,7 @@ static void set_affinity(struct affinity *a, const char *field) {
     fail_errno("%s: sched_setaffinity(%s)", field, a->list);
 }
 
-// ---- the startContainer hooks ----
+// ---- the createContainer and startContainer hooks ----
 
 #define HOOK_TAIL 4096
 
@@ -635,11 +646,10 @@ static long long now_ms(void) {
 
 // run_hook runs one hook with the state on its stdin, in a process group
 // of its own (a timeout kills what it started too), and fails with
-// hooks.startContainer[I] (PATH) and runc's words.
-static void run_hook(struct plan *p, int i) {
-  struct hook *h = &p->hooks[i];
+// hooks.KIND[I] (PATH) and runc's words.
+static void run_hook(struct plan *p, const char *kind, struct hook *h, int i) {
   char name[4200];
-  snprintf(name, sizeof(name), "hooks.startContainer[%d] (%s): error running startContainer hook #%d", i, h->path, i);
+  snprintf(name, sizeof(name), "hooks.%s[%d] (%s): error running %s hook #%d", kind, i, h->path, kind, i);
   int in[2], out[2], err[2], ex[2];
   if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
     fail_errno("%s: pipe", name);
@@ -798,6 +808,16 @@ void run_process(void) {
   struct plan p;
   if (parse_plan(buf, len, &p) < 0) fail_text("hutch init: malformed process plan");
   phases_start(p.timings);
+  // A created container: its createContainer hooks in its namespaces,
+  // its root, its own set-up.
+  if (p.nchooks) {
+    for (int i = 0; i < p.nchooks; i++) run_hook(&p, "createContainer", &p.chooks[i], i);
+    phase_mark("create_container_hooks");
+  }
+  if (p.root_mode) {
+    enter_root(p.root_mode, p.rootfs);
+    phase_mark("pivot_root");
+  }
   if (p.setup.present) run_setup(&p.setup, p.cwd);
   if (p.root_fd >= 0) {
     if (fchdir(p.root_fd) < 0) fail_errno("enter the container's root: fchdir");
@@ -854,7 +874,7 @@ void run_process(void) {
   if (p.nnp && p.has_sc) load_filter(&p);
   // Forked from here, the hooks run as the process will: its user,
   // capabilities and filter (runc 1.5 runs them so).
-  for (int i = 0; i < p.nhooks; i++) run_hook(&p, i);
+  for (int i = 0; i < p.nhooks; i++) run_hook(&p, "startContainer", &p.hooks[i], i);
   execve(path, p.argv, p.envp ? p.envp : (char *[]){NULL});
   // Worded like runc's error: the line alone.
   fail_errno("exec %s", p.argv[0]);

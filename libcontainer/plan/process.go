@@ -37,7 +37,8 @@ type Process struct {
 	ConsoleFd int
 	// FifoFd (create): report ready, then wait on the exec fifo for start.
 	FifoFd int
-	// StartHooks run right before execve with HookState on their stdin.
+	// StartHooks run right before execve with HookState on their stdin
+	// (as do Setup.CreateHooks, first).
 	StartHooks []specs.Hook
 	HookState  []byte
 	// Setup (create): the container's set-up that comes first.
@@ -176,7 +177,7 @@ func (p *Process) Encode() ([]byte, error) {
 		}
 		b.add('H', rec)
 	}
-	if len(p.StartHooks) > 0 {
+	if len(p.StartHooks) > 0 || (p.Setup != nil && len(p.Setup.CreateHooks) > 0) {
 		b.add('Z', string(p.HookState))
 	}
 	if p.Setup != nil {

@@ -22,7 +22,7 @@ func TestRoundTripThroughTheCDecoder(t *testing.T) {
 		t.Skip("no gcc to build the C decoder (cgo needs it too)")
 	}
 	bin := filepath.Join(t.TempDir(), "dump")
-	if out, err := exec.Command(cc, "-O2", "-Wall", "-o", bin, "testdata/dump.c", "../nsenter/sync.c", "../nsenter/setup.c").CombinedOutput(); err != nil {
+	if out, err := exec.Command(cc, "-O2", "-Wall", "-o", bin, "testdata/dump.c", "../nsenter/sync.c", "../nsenter/setup.c", "../nsenter/pivot.c").CombinedOutput(); err != nil {
 		t.Fatalf("build the C decoder: %v\n%s", err, out)
 	}
 	umask, timeout, size, oom := uint32(0o27), 7, &specs.Box{Height: 40, Width: 120}, -500
@@ -48,7 +48,8 @@ func TestRoundTripThroughTheCDecoder(t *testing.T) {
 		PreserveFds: 2, RootFd: 8, ConsoleFd: 7, FifoFd: 6,
 		StartHooks: []specs.Hook{{Path: "/bin/h", Args: []string{"h", "1"}, Env: []string{"A=b"}, Timeout: &timeout}, {Path: "/bin/g"}},
 		HookState:  []byte(`{"status":"created"}`),
-		Setup: &Setup{SetNames: true, Hostname: "h", Domainname: "d",
+		Setup: &Setup{CreateHooks: []specs.Hook{{Path: "/bin/c", Args: []string{"c"}}}, EnterRoot: EnterMove, Rootfs: "/b/root fs",
+			SetNames: true, Hostname: "h", Domainname: "d",
 			Sysctl:        map[string]string{"net.ipv4.ip_forward": "1", "kernel.shmmni": "1 2"},
 			ReadonlyPaths: []string{"/proc/bus", "/proc/my dir"}, MaskedPaths: []string{"/proc/kcore", "/proc/kcore/", "/sys/x"},
 			MaskData: `context="a,b"`, RootReadonly: true, Propagation: "rshared", PropagationFlags: 0x104000,
@@ -72,7 +73,7 @@ func TestRoundTripThroughTheCDecoder(t *testing.T) {
 		"sched 1 3 0 5 0 0 0 0 SCHED_BATCH", "lsm prof lab", "tty 7 1000 1 40 120", "fifo 6",
 		"hook 7 /bin/h arg=h arg=1 env=A=b", "hook 0 /bin/g", `state {"status":"created"}`,
 		// The set-up: sysctls in key order, a masked path given twice once.
-		"names h d", "sysctl kernel.shmmni=1 2", "sysctl net.ipv4.ip_forward=1",
+		"chook 0 /bin/c arg=c", "enter m /b/root fs", "names h d", "sysctl kernel.shmmni=1 2", "sysctl net.ipv4.ip_forward=1",
 		"readonly 0 /proc/bus", "readonly 1 /proc/my dir", "masked 0 /proc/kcore", "masked 2 /sys/x",
 		`maskdata context="a,b"`, "root 1 1064960 rshared", "oom 1 -500", "mkdir 1", "timings 1",
 	}

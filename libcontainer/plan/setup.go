@@ -1,18 +1,30 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Setup is a created container's own set-up after pivot_root, which the
-// executor does before the process's attributes (setup.c): only create and
-// run have it. The config was validated; the paths are resolved inside the
+// Setup is a created container's own set-up, which the executor does
+// before the process's attributes: the createContainer hooks, entering the
+// root (pivot.c), then the rest after it (setup.c). Only create and run
+// have it. The config was validated; the paths are resolved inside the
 // container's root when the step runs.
 type Setup struct {
+	// CreateHooks run first, with Process.HookState on their stdin.
+	CreateHooks []specs.Hook
+	// EnterRoot is how Rootfs (absolute, symlink-free) becomes the root:
+	// EnterPivot, EnterMove (--no-pivot), EnterChroot (a mount namespace
+	// that is not the container's own); 0 when nothing was set up.
+	EnterRoot byte
+	Rootfs    string
+
 	// Hostname and Domainname are set when the container has its own UTS
 	// namespace (SetNames) and they are not empty.
 	SetNames             bool
@@ -37,7 +49,27 @@ type Setup struct {
 	Timings bool
 }
 
+// The ways to enter the root.
+const (
+	EnterPivot  = 'p'
+	EnterMove   = 'm'
+	EnterChroot = 'c'
+)
+
 func (s *Setup) encode(b *builder) error {
+	for i, h := range s.CreateHooks {
+		rec, err := hookRecord(h)
+		if err != nil {
+			return fmt.Errorf("hooks.createContainer[%d]: %w", i, err)
+		}
+		b.add('G', rec)
+	}
+	if s.EnterRoot != 0 {
+		if strings.IndexByte(s.Rootfs, 0) >= 0 {
+			return errors.New("root.path: contains a NUL byte")
+		}
+		b.add('v', string(s.EnterRoot)+"\x00"+s.Rootfs)
+	}
 	str := func(field, v string) error {
 		if strings.IndexByte(v, 0) >= 0 {
 			return fmt.Errorf("%s: contains a NUL byte", field)

@@ -53,35 +53,3 @@ func DetachHostRoot(rootfs string, want uint64) error {
 	}
 	return nil
 }
-
-// chrootRoot makes o.Rootfs the process's root without changing the mount
-// namespace's: chroot, then chdir to the new "/".
-func chrootRoot(o Options) error {
-	if err := unix.Chdir(o.Rootfs); err != nil {
-		return fmt.Errorf("chroot: chdir %s: %w", o.Rootfs, err)
-	}
-	if err := unix.Chroot("."); err != nil {
-		return fmt.Errorf("chroot %s: %w", o.Rootfs, err)
-	}
-	if err := unix.Chdir("/"); err != nil {
-		return fmt.Errorf("chroot: chdir /: %w", err)
-	}
-	return nil
-}
-
-// EnterRoot makes the directory behind fd (an O_PATH handle of a running
-// container's /proc/PID/root) this process's root: `hutch exec` into a
-// container that shares the caller's mount namespace, where joining
-// namespaces does not give the container's root.
-func EnterRoot(fd int) error {
-	if err := unix.Fchdir(fd); err != nil {
-		return fmt.Errorf("enter the container's root: fchdir: %w", err)
-	}
-	if err := unix.Chroot("."); err != nil {
-		return fmt.Errorf("enter the container's root: chroot: %w", err)
-	}
-	if err := unix.Chdir("/"); err != nil {
-		return fmt.Errorf("enter the container's root: chdir /: %w", err)
-	}
-	return nil
-}

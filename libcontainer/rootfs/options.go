@@ -6,7 +6,6 @@ package rootfs
 // Options describe the init's situation; they are not part of the spec.
 type Options struct {
 	Rootfs      string // absolute, symlink-free host path of the bundle's root filesystem
-	NoPivot     bool   // --no-pivot: MS_MOVE + chroot instead of pivot_root
 	InUserNS    bool   // in a user namespace: mknod is impossible, bind-mount host device nodes instead
 	NewNetNS    bool   // own network namespace (sysfs can be mounted); if false and InUserNS, rbind /sys instead
 	NewCgroupNS bool   // own cgroup namespace

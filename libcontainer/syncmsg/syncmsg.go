@@ -6,11 +6,12 @@
 //	parent -> init                     init -> parent
 //	B bootstrap (namespace plan, text) U  needs uid/gid maps (user ns unshared)
 //	M maps written                     P  init pid (decimal, host pid namespace)
-//	C init config (JSON, create)       H  run prestart/createRuntime hooks now
-//	h hooks done                       T  the Go init's phase timings
-//	X process plan (libcontainer/plan) R  ready: waiting on the exec fifo
-//	  (create: right after h;          E  error text; the init exits
-//	  exec: after P)
+//	C init config (JSON, create)       H  mounts made: run prestart and
+//	X process plan (libcontainer/plan)    createRuntime hooks, send X
+//	  (create: the answer to H;        T  the Go init's phase timings
+//	  exec: after P)                   R  ready: waiting on the exec fifo
+//	                                      (with the executor's timings)
+//	                                   E  error text; the init exits
 package syncmsg
 
 import (
@@ -31,7 +32,6 @@ const (
 	// execve as EOF, or for a create Ready before the wait for start.
 	ProcessPlan byte = 'X'
 	Hooks       byte = 'H'
-	HooksDone   byte = 'h'
 	Ready       byte = 'R'
 	Timings     byte = 'T'
 	Error       byte = 'E'

@@ -41,6 +41,13 @@ int main(void) {
     printf("\n");
   }
   printf("state %.*s\n", (int)p.hook_state_len, p.hook_state ? p.hook_state : "");
+  for (int i = 0; i < p.nchooks; i++) {
+    struct hook *h = &p.chooks[i];
+    printf("chook %ld %s", h->timeout, h->path);
+    for (int k = 0; k < h->argc; k++) printf(" arg=%s", h->argv[k]);
+    printf("\n");
+  }
+  printf("enter %c %s\n", p.root_mode ? p.root_mode : '-', p.rootfs ? p.rootfs : "-");
   struct setup *u = &p.setup;
   printf("names %s %s\n", u->hostname ? u->hostname : "-", u->domainname ? u->domainname : "-");
   for (int i = 0; i < u->nsysctl; i++) printf("sysctl %s=%s\n", u->sysctl[i].key, u->sysctl[i].val);
