@@ -545,8 +545,9 @@ func (p *initLauncher) converse(sock *os.File) error {
 				return err
 			}
 			p.t.Mark("send_config")
-		case syncmsg.Hooks:
+		case syncmsg.Mounted:
 			p.t.Mark("wait_init_mounts")
+			p.t.Merge("init_", payload)
 			if p.hostMount {
 				// The init's root mount, made in our namespace: on the
 				// record before anything else can go wrong.
@@ -561,6 +562,20 @@ func (p *initLauncher) converse(sock *os.File) error {
 					}
 				}
 			}
+			// The answer is the process plan, for the process executor
+			// the init becomes; the state goes with it for the
+			// in-container hooks.
+			data, _ := json.Marshal(p.ociState(specs.StateCreated))
+			pp, err := p.processPlan(data)
+			if err != nil {
+				return err
+			}
+			if err := syncmsg.Send(sock, syncmsg.ProcessPlan, pp); err != nil {
+				return err
+			}
+			p.t.Mark("send_plan")
+		case syncmsg.Hooks:
+			p.t.Mark("wait_init_dev")
 			// The environment exists by now: the lifecycle calls the
 			// container "created" from here until start.
 			st := p.ociState(specs.StateCreated)
@@ -572,20 +587,10 @@ func (p *initLauncher) converse(sock *os.File) error {
 					return err
 				}
 			}
-			data, _ := json.Marshal(st)
-			// The answer is the process plan, for the process executor
-			// the init has become meanwhile; the state goes with it for
-			// the in-container hooks.
-			pp, err := p.processPlan(data)
-			if err != nil {
-				return err
-			}
-			if err := syncmsg.Send(sock, syncmsg.ProcessPlan, pp); err != nil {
+			if err := syncmsg.Send(sock, syncmsg.HooksDone, nil); err != nil {
 				return err
 			}
 			p.t.Mark("hooks")
-		case syncmsg.Timings:
-			p.t.Merge("init_", payload)
 		case syncmsg.Ready:
 			p.t.Mark("wait_init_ready")
 			p.t.Merge("init_", payload)
@@ -632,6 +637,7 @@ func (p *initLauncher) setupPlan() (*plan.Setup, error) {
 	s := p.spec
 	l := s.Linux
 	u := &plan.Setup{
+		Setsid: true, LoopbackUp: newNS(s, specs.NetworkNamespace), Hooks: true,
 		EnterRoot: p.enterRoot, Rootfs: p.rootfs,
 		SetNames: newNS(s, specs.UTSNamespace), Hostname: s.Hostname, Domainname: s.Domainname,
 		Sysctl: l.Sysctl, ReadonlyPaths: l.ReadonlyPaths, MaskedPaths: l.MaskedPaths,
@@ -640,6 +646,11 @@ func (p *initLauncher) setupPlan() (*plan.Setup, error) {
 	}
 	if s.Hooks != nil {
 		u.CreateHooks = s.Hooks.CreateContainer
+	}
+	if p.enterRoot != 0 {
+		if err := rootfs.DevPlan(s, p.inUserNS(), u); err != nil {
+			return nil, err
+		}
 	}
 	if l.MountLabel != "" {
 		u.MaskData = rootfs.MaskData(l.MountLabel, lsm.SELinuxEnabled())
@@ -690,13 +701,19 @@ func (p *initLauncher) decideRoot() error {
 	return nil
 }
 
+// inUserNS: the init is in a user namespace, its own or the one hutch runs
+// in (rootless podman's): no mknod, and mounts the kernel reserves to the
+// owner of the initial namespaces are refused.
+func (p *initLauncher) inUserNS() bool {
+	own, _ := spec.HasNamespace(p.spec, specs.UserNamespace)
+	return own || userns.InUserNS()
+}
+
 func (p *initLauncher) sendConfig(sock *os.File) error {
 	s := p.spec
-	userOK, _ := spec.HasNamespace(s, specs.UserNamespace)
 	c := initproc.Config{
 		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Spec: s,
-		// Already in a user namespace (rootless podman's) counts too: no mknod.
-		InUserNS:    userOK || userns.InUserNS(),
+		InUserNS:    p.inUserNS(),
 		NewNetNS:    newNS(s, specs.NetworkNamespace),
 		NewCgroupNS: newNS(s, specs.CgroupNamespace),
 		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd, ConsoleFd: p.consoleFd,

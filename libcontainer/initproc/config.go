@@ -1,9 +1,10 @@
 // Package initproc is the Go half of a created container's `hutch init`,
 // entered after the C constructor in libcontainer/nsenter has put the
-// process into its namespaces. It sets up the root filesystem, then hands
-// the process to the C process executor (a re-exec of the sealed binary),
-// which sets up the container process, reports ready, waits for
-// `hutch start` and execs it.
+// process into its namespaces. It makes the mounts of the root filesystem,
+// then hands the process to the C process executor (a re-exec of the
+// sealed binary), which does the rest of the container's set-up (/dev,
+// hooks, pivot_root, masks), sets up the container process, reports
+// ready, waits for `hutch start` and execs it.
 package initproc
 
 import (
@@ -55,8 +56,7 @@ type Config struct {
 	// TreeFds: index in Spec.Mounts -> fd of the bind's detached tree
 	// (rootfs.Options.TreeFds).
 	TreeFds map[int]int `json:"tree_fds,omitempty"`
-	// Timings: report the init's phases (a Timings message before the
-	// hand-off).
+	// Timings: report the init's phases (with the Mounted message).
 	Timings bool `json:"timings,omitempty"`
 }
 

@@ -61,17 +61,6 @@ func run(sock *os.File) error {
 	if err != nil {
 		return fmt.Errorf("open /proc/self/exe: %w", err)
 	}
-	if _, err := unix.Setsid(); err != nil {
-		return fmt.Errorf("setsid: %w", err)
-	}
-	if c.NewNetNS {
-		// A new network namespace starts with lo down: 127.0.0.1 would
-		// be unreachable (podman --network none), as runc and crun do not
-		// leave it.
-		if err := loopbackUp(); err != nil {
-			return fmt.Errorf("linux.namespaces (network): bring lo up: %w", err)
-		}
-	}
 	opts := rootfs.Options{
 		Rootfs: c.Rootfs, InUserNS: c.InUserNS,
 		NewNetNS: c.NewNetNS, NewCgroupNS: c.NewCgroupNS, TreeFds: c.TreeFds,
@@ -86,16 +75,9 @@ func run(sock *os.File) error {
 		}
 	}
 	t.Mark("mounts")
-	// The parent runs the prestart and createRuntime hooks now (after the
-	// environment exists) and sends the process plan, which begins with
-	// the createContainer hooks and pivot_root.
-	if err := syncmsg.Send(sock, syncmsg.Hooks, nil); err != nil {
+	// The answer is the process plan, which the executor reads.
+	if err := syncmsg.Send(sock, syncmsg.Mounted, t.Encode()); err != nil {
 		return err
-	}
-	if c.Timings {
-		if err := syncmsg.Send(sock, syncmsg.Timings, t.Encode()); err != nil {
-			return err
-		}
 	}
 	return handOff(&c, sock, self)
 }
@@ -139,22 +121,4 @@ func execveat(fd int, argv, envv []string) error {
 	_, _, errno := unix.Syscall6(unix.SYS_EXECVEAT, uintptr(fd), uintptr(unsafe.Pointer(empty)),
 		uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envvp[0])), unix.AT_EMPTY_PATH, 0)
 	return errno
-}
-
-// loopbackUp sets IFF_UP on lo in the current network namespace.
-func loopbackUp() error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return err
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return err
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
 }

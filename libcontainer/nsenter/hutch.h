@@ -16,6 +16,8 @@
 #define MSG_ERROR 'E'
 #define MSG_PROCESS_PLAN 'X'
 #define MSG_READY 'R'
+#define MSG_HOOKS 'H'
+#define MSG_HOOKS_DONE 'h'
 
 // The largest message the C side reads (libcontainer/plan.MaxMessage).
 #define MAX_MSG (16u << 20)
@@ -33,10 +35,23 @@ void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void fail_errno(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void fail_text(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+// Paths inside the container's root (inroot.c); fds or -1 with errno.
+#include <sys/types.h>
+int in_root_open(int root, const char *path, int flags);
+int in_root_mkdir_all(int root, const char *path, mode_t mode);
+int in_root_create(int root, const char *path, mode_t mode);
+int in_root_parent(int root, const char *path, mode_t dmode, char **name);
+
 // A created container's own set-up after pivot_root (setup.c), from the
 // process plan's set-up records.
 struct path_rec { int idx; char *path; };
 struct kv { char *key, *val; };
+struct device {
+  char *label, *path;  // label: the config entry, for errors
+  unsigned int mode, major, minor;
+  long uid, gid;  // -1: left
+  int bind;       // in a user namespace: bind the host's node
+};
 struct setup {
   int present;
   char *hostname, *domainname;  // NULL: left alone
@@ -50,8 +65,17 @@ struct setup {
   char *prop_name;  // NULL: "/" keeps its propagation
   int has_oom, oom;
   int mkdir_cwd;
+  int setsid, lo_up;
+  int hooks;  // ask the parent to run its hooks once /dev is made  // a session of its own; lo up in a new network namespace
+  // /dev (devices.c), before the root is entered.
+  struct device *dev;
+  int ndev, has_dev, ptmx;
+  struct kv *links;  // key: target, val: name in /dev
+  int nlinks;
 };
 void run_setup(struct setup *s, const char *cwd);
+void make_dev(struct setup *s, const char *rootfs);
+void start_setup(struct setup *s);
 
 // enter_root makes rootfs the root (pivot.c): mode 'p' pivot_root, 'm'
 // --no-pivot's move and chroot, 'c' chroot in a shared mount namespace.

@@ -298,10 +298,35 @@ static int parse_plan(const char *b, uint32_t len, struct plan *p) {
       case 'g': p->setup.present = p->setup.has_oom = 1; p->setup.oom = atoi(s); break;
       case 'c': p->setup.present = p->setup.mkdir_cwd = 1; break;
       case 't': p->timings = 1; break;
+      case 's': p->setup.present = p->setup.setsid = 1; break;
+      case 'b': p->setup.present = p->setup.lo_up = 1; break;
+      case 'w': p->setup.present = p->setup.hooks = 1; break;
+      case 'n': {
+        struct setup *u = &p->setup;
+        char *label, *rest, *path, *nums;
+        if (parse_pair(s, n, &label, &rest) < 0) return -1;
+        uint32_t used = (uint32_t)(rest - s);
+        if (parse_pair(rest, n - used, &path, &nums) < 0) return -1;
+        if (!(u->dev = realloc(u->dev, sizeof(*u->dev) * (size_t)(u->ndev + 1)))) _exit(1);
+        struct device *d = &u->dev[u->ndev++];
+        d->label = label;
+        d->path = path;
+        if (sscanf(nums, "%u %u %u %ld %ld %d", &d->mode, &d->major, &d->minor, &d->uid, &d->gid, &d->bind) != 6) return -1;
+        continue;
+      }
+      case 'L': {
+        struct setup *u = &p->setup;
+        if (!(u->links = realloc(u->links, sizeof(*u->links) * (size_t)(u->nlinks + 1)))) _exit(1);
+        if (parse_pair(s, n, &u->links[u->nlinks].key, &u->links[u->nlinks].val) < 0) return -1;
+        u->nlinks++;
+        continue;
+      }
+      case 'V': p->setup.has_dev = 1; p->setup.ptmx = s[0] == '1'; break;
       default: return -1;
     }
     free(s);
   }
+  if (p->setup.has_dev && !p->rootfs) return -1;
   return (off == len && p->argc > 0 && p->cwd) ? 0 : -1;
 }
 
@@ -808,8 +833,20 @@ void run_process(void) {
   struct plan p;
   if (parse_plan(buf, len, &p) < 0) fail_text("hutch init: malformed process plan");
   phases_start(p.timings);
-  // A created container: its createContainer hooks in its namespaces,
-  // its root, its own set-up.
+  // A created container: its session and lo, /dev, its createContainer
+  // hooks in its namespaces, its root, its own set-up.
+  start_setup(&p.setup);
+  if (p.setup.has_dev) {
+    make_dev(&p.setup, p.rootfs);
+    phase_mark("devices");
+  }
+  if (p.setup.hooks) {
+    // The environment exists: the parent runs the prestart and
+    // createRuntime hooks now, before the createContainer ones.
+    if (send_msg(MSG_HOOKS, NULL, 0) < 0) _exit(1);
+    free(recv_msg(MSG_HOOKS_DONE, NULL));
+    phase_mark("wait_hooks");
+  }
   if (p.nchooks) {
     for (int i = 0; i < p.nchooks; i++) run_hook(&p, "createContainer", &p.chooks[i], i);
     phase_mark("create_container_hooks");

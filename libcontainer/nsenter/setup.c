@@ -10,12 +10,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <net/if.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -74,21 +77,11 @@ uint32_t phases_json(char *buf, uint32_t cap) {
 
 static void fd_path(char *buf, size_t n, int fd) { snprintf(buf, n, "/proc/self/fd/%d", fd); }
 
-// open_in_root opens path as if "/" (the container's root by now) were the
-// root of every lookup: absolute symlinks and ".." stay inside it.
+// open_in_root opens path inside "/", the container's root by now.
 static int open_in_root(const char *path, int flags) {
   static int root = -1;
   if (root < 0 && (root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) return -1;
-  while (*path == '/') path++;
-  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-  long fd = -1;
-  // EAGAIN: a rename or mount raced with the lookup; the kernel asks for
-  // a retry.
-  for (int i = 0; i < 32; i++) {
-    fd = syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof(how));
-    if (fd >= 0 || (errno != EAGAIN && errno != EINTR)) break;
-  }
-  return (int)fd;
+  return in_root_open(root, path, flags);
 }
 
 // remount_bind changes the per-mount flags of the mount whose root fd is:
@@ -265,6 +258,24 @@ static void make_cwd(const char *cwd) {
     if (!save) break;
   }
   free(p);
+}
+
+// start_setup comes first: a session of its own (the container's), and in
+// a new network namespace lo up, as runc and crun leave it (it starts down:
+// 127.0.0.1 would be unreachable, podman --network none).
+void start_setup(struct setup *s) {
+  if (s->setsid && setsid() < 0) fail_errno("setsid");
+  if (s->lo_up) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fail_errno("linux.namespaces (network): bring lo up: socket");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    strcpy(ifr.ifr_name, "lo");
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) fail_errno("linux.namespaces (network): bring lo up");
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) fail_errno("linux.namespaces (network): bring lo up");
+    close(fd);
+  }
 }
 
 void run_setup(struct setup *s, const char *cwd) {

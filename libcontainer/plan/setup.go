@@ -17,6 +17,19 @@ import (
 // have it. The config was validated; the paths are resolved inside the
 // container's root when the step runs.
 type Setup struct {
+	// Dev: /dev is made before the hooks, inside Rootfs (needs EnterRoot):
+	// Devices in order, then the DevLinks ({target, name} in /dev), the
+	// /dev/ptmx link to pts/ptmx (Ptmx), /dev/shm.
+	Dev      bool
+	Devices  []Device
+	DevLinks [][2]string
+	Ptmx     bool
+	// Setsid: a session of its own; LoopbackUp: lo up (a new network
+	// namespace). Both come first.
+	Setsid, LoopbackUp bool
+	// Hooks: once /dev is made, ask the parent to run its hooks (the
+	// prestart and createRuntime ones) and wait until it has.
+	Hooks bool
 	// CreateHooks run first, with Process.HookState on their stdin.
 	CreateHooks []specs.Hook
 	// EnterRoot is how Rootfs (absolute, symlink-free) becomes the root:
@@ -49,6 +62,19 @@ type Setup struct {
 	Timings bool
 }
 
+// Device is one node of /dev.
+type Device struct {
+	// Label names the node in errors: "linux.devices[2] (/dev/fuse)".
+	Label, Path string
+	// Mode is the file type (S_IFCHR, S_IFBLK, S_IFIFO) and permissions.
+	Mode         uint32
+	Major, Minor uint32
+	UID, GID     int64 // -1: left as made
+	// Bind: bind-mount the host's node at Path (mknod is impossible in
+	// a user namespace).
+	Bind bool
+}
+
 // The ways to enter the root.
 const (
 	EnterPivot  = 'p'
@@ -57,6 +83,38 @@ const (
 )
 
 func (s *Setup) encode(b *builder) error {
+	if s.Setsid {
+		b.add('s', "")
+	}
+	if s.LoopbackUp {
+		b.add('b', "")
+	}
+	if s.Dev {
+		if s.EnterRoot == 0 {
+			return errors.New("root.path: /dev cannot be made without a root")
+		}
+		for _, d := range s.Devices {
+			if strings.IndexByte(d.Path, 0) >= 0 || strings.IndexByte(d.Label, 0) >= 0 {
+				return fmt.Errorf("%s: path: contains a NUL byte", d.Label)
+			}
+			bind := 0
+			if d.Bind {
+				bind = 1
+			}
+			b.add('n', fmt.Sprintf("%s\x00%s\x00%d %d %d %d %d %d", d.Label, d.Path, d.Mode, d.Major, d.Minor, d.UID, d.GID, bind))
+		}
+		for _, l := range s.DevLinks {
+			b.add('L', l[0]+"\x00"+l[1])
+		}
+		ptmx := "0"
+		if s.Ptmx {
+			ptmx = "1"
+		}
+		b.add('V', ptmx)
+	}
+	if s.Hooks {
+		b.add('w', "")
+	}
 	for i, h := range s.CreateHooks {
 		rec, err := hookRecord(h)
 		if err != nil {

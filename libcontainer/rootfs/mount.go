@@ -15,7 +15,7 @@ import (
 
 // Mount prepares the container filesystem under o.Rootfs, before
 // pivot_root: root propagation, the rootfs self-bind, every spec mount in
-// order, then /dev (devices, standard symlinks).
+// order. /dev follows in the executor (DevPlan).
 func Mount(s *specs.Spec, o Options) error {
 	if s == nil {
 		return errors.New("rootfs: no spec")
@@ -36,7 +36,8 @@ func Mount(s *specs.Spec, o Options) error {
 	if !o.SharedMountNS {
 		// Nothing we mount from here on may propagate back to the host. An
 		// unbindable "/" would refuse the bind of the rootfs below, so it is
-		// private until Finalize applies the requested mode after pivot_root.
+		// private until the executor applies the requested mode after
+		// pivot_root (plan.Setup.Propagation).
 		initial := pflags
 		if initial&unix.MS_UNBINDABLE != 0 {
 			initial = initial&^unix.MS_UNBINDABLE | unix.MS_PRIVATE
@@ -65,11 +66,6 @@ func Mount(s *specs.Spec, o Options) error {
 	for i := range s.Mounts {
 		e := &entry{root: root, i: i, m: &s.Mounts[i], o: o}
 		if err := e.mount(); err != nil {
-			return err
-		}
-	}
-	if needsDevSetup(s) {
-		if err := setupDev(root, s, o); err != nil {
 			return err
 		}
 	}

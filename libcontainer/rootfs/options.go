@@ -1,6 +1,8 @@
-// Package rootfs builds the container's filesystem view from inside the
-// container init: it mounts the OCI spec's mounts and devices under the
-// rootfs, pivots into it and applies the final read-only/masking rules.
+// Package rootfs builds the container's filesystem view: from inside the
+// container init it mounts the OCI spec's mounts under the rootfs (Mount),
+// and it decides /dev, which the process executor makes (DevPlan). The
+// executor also enters the root and applies the read-only and masked
+// paths (libcontainer/plan.Setup).
 package rootfs
 
 // Options describe the init's situation; they are not part of the spec.

@@ -6,10 +6,11 @@
 //	parent -> init                     init -> parent
 //	B bootstrap (namespace plan, text) U  needs uid/gid maps (user ns unshared)
 //	M maps written                     P  init pid (decimal, host pid namespace)
-//	C init config (JSON, create)       H  mounts made: run prestart and
-//	X process plan (libcontainer/plan)    createRuntime hooks, send X
-//	  (create: the answer to H;        T  the Go init's phase timings
-//	  exec: after P)                   R  ready: waiting on the exec fifo
+//	C init config (JSON, create)       D  mounts made (the Go init's timings);
+//	X process plan (libcontainer/plan)    it becomes the executor
+//	  (create: the answer to D;        H  (executor) /dev made: run the
+//	  exec: after P)                      prestart and createRuntime hooks
+//	h hooks done                       R  ready: waiting on the exec fifo
 //	                                      (with the executor's timings)
 //	                                   E  error text; the init exits
 package syncmsg
@@ -31,10 +32,13 @@ const (
 	// (libcontainer/plan); its errors follow as Error messages, its
 	// execve as EOF, or for a create Ready before the wait for start.
 	ProcessPlan byte = 'X'
-	Hooks       byte = 'H'
-	Ready       byte = 'R'
-	Timings     byte = 'T'
-	Error       byte = 'E'
+	// Mounted: the Go init's mounts are made (payload: its timings);
+	// the answer is the process plan.
+	Mounted   byte = 'D'
+	Hooks     byte = 'H'
+	HooksDone byte = 'h'
+	Ready     byte = 'R'
+	Error     byte = 'E'
 )
 
 const maxPayload = 16 << 20

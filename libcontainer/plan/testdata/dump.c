@@ -41,6 +41,13 @@ int main(void) {
     printf("\n");
   }
   printf("state %.*s\n", (int)p.hook_state_len, p.hook_state ? p.hook_state : "");
+  for (int i = 0; i < p.setup.ndev; i++) {
+    struct device *d = &p.setup.dev[i];
+    printf("device %s|%s|%u %u %u %ld %ld %d\n", d->label, d->path, d->mode, d->major, d->minor, d->uid, d->gid, d->bind);
+  }
+  for (int i = 0; i < p.setup.nlinks; i++) printf("link %s %s\n", p.setup.links[i].key, p.setup.links[i].val);
+  printf("dev %d ptmx %d\nsession %d lo %d hooks %d\n", p.setup.has_dev, p.setup.ptmx, p.setup.setsid, p.setup.lo_up,
+         p.setup.hooks);
   for (int i = 0; i < p.nchooks; i++) {
     struct hook *h = &p.chooks[i];
     printf("chook %ld %s", h->timeout, h->path);
