@@ -1,21 +1,18 @@
 package main
 
 import (
+	"fmt"
 	"os"
-	"runtime"
 
-	"github.com/hutch-runtime/hutch/libcontainer/initproc"
-	_ "github.com/hutch-runtime/hutch/libcontainer/nsenter" // C constructor: namespaces before the Go runtime starts
+	_ "github.com/hutch-runtime/hutch/libcontainer/nsenter" // C constructor: the container init, before any Go runs
 )
 
-// `hutch init` is the container init, started by create. It is dispatched
-// here, before the CLI is set up, and locks the main goroutine to the main
-// thread: capabilities and no_new_privs must be set on the thread that
-// calls execve.
+// `hutch init` is the container init that create and exec start: the C
+// constructor in libcontainer/nsenter carries it out whole and never
+// returns to Go. Reaching Go means it was started by hand.
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
-		runtime.GOMAXPROCS(1)
-		runtime.LockOSThread()
-		initproc.Main()
+		fmt.Fprintln(os.Stderr, "hutch init: must be started by hutch create or hutch exec (_HUTCH_INITPIPE is not set)")
+		os.Exit(1)
 	}
 }

@@ -24,7 +24,6 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer/console"
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
 	"github.com/hutch-runtime/hutch/libcontainer/hooks"
-	"github.com/hutch-runtime/hutch/libcontainer/initproc"
 	"github.com/hutch-runtime/hutch/libcontainer/intelrdt"
 	"github.com/hutch-runtime/hutch/libcontainer/lsm"
 	"github.com/hutch-runtime/hutch/libcontainer/netdev"
@@ -484,6 +483,8 @@ func (p *initLauncher) start() error {
 	if !p.opts.NoNewKeyring {
 		plan = append(plan, keyringPlan(p.opts.ID, 0)...)
 	}
+	// After the pid, the constructor carries out the process plan.
+	plan = append(plan, "process\n"...)
 	if err := syncmsg.Send(parentSock, syncmsg.Bootstrap, plan); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)
 	}
@@ -541,13 +542,19 @@ func (p *initLauncher) converse(sock *os.File) error {
 			if err := p.decideRoot(); err != nil {
 				return err
 			}
-			if err := p.sendConfig(sock); err != nil {
+			// The init is the process executor from here on: its plan
+			// begins with the root's mounts.
+			data, _ := json.Marshal(p.ociState(specs.StateCreated))
+			pp, err := p.processPlan(data)
+			if err != nil {
 				return err
 			}
-			p.t.Mark("send_config")
-		case syncmsg.Mounted:
+			if err := syncmsg.Send(sock, syncmsg.ProcessPlan, pp); err != nil {
+				return err
+			}
+			p.t.Mark("send_plan")
+		case syncmsg.Hooks:
 			p.t.Mark("wait_init_mounts")
-			p.t.Merge("init_", payload)
 			if p.hostMount {
 				// The init's root mount, made in our namespace: on the
 				// record before anything else can go wrong.
@@ -562,20 +569,6 @@ func (p *initLauncher) converse(sock *os.File) error {
 					}
 				}
 			}
-			// The answer is the process plan, for the process executor
-			// the init becomes; the state goes with it for the
-			// in-container hooks.
-			data, _ := json.Marshal(p.ociState(specs.StateCreated))
-			pp, err := p.processPlan(data)
-			if err != nil {
-				return err
-			}
-			if err := syncmsg.Send(sock, syncmsg.ProcessPlan, pp); err != nil {
-				return err
-			}
-			p.t.Mark("send_plan")
-		case syncmsg.Hooks:
-			p.t.Mark("wait_init_dev")
 			// The environment exists by now: the lifecycle calls the
 			// container "created" from here until start.
 			st := p.ociState(specs.StateCreated)
@@ -648,6 +641,11 @@ func (p *initLauncher) setupPlan() (*plan.Setup, error) {
 		u.CreateHooks = s.Hooks.CreateContainer
 	}
 	if p.enterRoot != 0 {
+		mounts, err := p.mountPlan()
+		if err != nil {
+			return nil, err
+		}
+		u.Mounts = mounts
 		if err := rootfs.DevPlan(s, p.inUserNS(), u); err != nil {
 			return nil, err
 		}
@@ -701,34 +699,38 @@ func (p *initLauncher) decideRoot() error {
 	return nil
 }
 
+// mountPlan decides the root's mounts (rootfs.MountPlan) for the init,
+// which is in its namespaces now.
+func (p *initLauncher) mountPlan() ([]plan.MountStep, error) {
+	s := p.spec
+	_, joinedMount := spec.HasNamespace(s, specs.MountNamespace)
+	o := rootfs.Options{
+		Rootfs: p.rootfs, InUserNS: p.inUserNS(),
+		NewNetNS: newNS(s, specs.NetworkNamespace), NewCgroupNS: newNS(s, specs.CgroupNamespace),
+		SharedMountNS: p.hostMount || joinedMount != "", TreeFds: p.treeFds,
+	}
+	if s.Linux.MountLabel != "" {
+		o.MountLabel, o.SELinux = s.Linux.MountLabel, lsm.SELinuxEnabled()
+	}
+	for _, m := range s.Mounts {
+		if m.Type == "cgroup" {
+			v, err := rootfs.ReadCgroupView(p.initPid)
+			if err != nil {
+				return nil, fmt.Errorf("mounts (cgroup): container init %d: %w", p.initPid, err)
+			}
+			o.Cgroups = v
+			break
+		}
+	}
+	return rootfs.MountPlan(s, o)
+}
+
 // inUserNS: the init is in a user namespace, its own or the one hutch runs
 // in (rootless podman's): no mknod, and mounts the kernel reserves to the
 // owner of the initial namespaces are refused.
 func (p *initLauncher) inUserNS() bool {
 	own, _ := spec.HasNamespace(p.spec, specs.UserNamespace)
 	return own || userns.InUserNS()
-}
-
-func (p *initLauncher) sendConfig(sock *os.File) error {
-	s := p.spec
-	c := initproc.Config{
-		ID: p.opts.ID, Bundle: p.bundle, Rootfs: p.rootfs, Spec: s,
-		InUserNS:    p.inUserNS(),
-		NewNetNS:    newNS(s, specs.NetworkNamespace),
-		NewCgroupNS: newNS(s, specs.CgroupNamespace),
-		PreserveFds: p.opts.PreserveFds, FifoFd: p.fifoFd, ConsoleFd: p.consoleFd,
-		SeccompFd: p.seccompFd, TreeFds: p.treeFds, Timings: p.t != nil,
-	}
-	if _, path := spec.HasNamespace(s, specs.MountNamespace); path != "" {
-		c.JoinedMountNS = true
-	}
-	c.HostMountNS = p.hostMount
-	c.NoRootfs = p.enterRoot == 0
-	data, err := json.Marshal(&c)
-	if err != nil {
-		return err
-	}
-	return syncmsg.Send(sock, syncmsg.Config, data)
 }
 
 // finish records the created container.

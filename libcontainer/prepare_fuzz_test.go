@@ -8,20 +8,26 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/hutch-runtime/hutch/libcontainer/initproc"
+	"github.com/hutch-runtime/hutch/libcontainer/plan"
+	"github.com/hutch-runtime/hutch/libcontainer/rootfs"
 	"github.com/hutch-runtime/hutch/libcontainer/seccomp"
 	"github.com/hutch-runtime/hutch/libcontainer/spec"
 )
 
 // FuzzPrepare feeds arbitrary config.json documents to what create does
 // before it makes anything: decoding, normalization, validation, the
-// namespace plan, the seccomp compiler and the init's config encoding. A
+// namespace plan, the seccomp compiler, the mount and /dev plans. A
 // config may be refused; it must never panic. The seeds below and the
 // corpus in testdata/fuzz/FuzzPrepare (what a 10-minute run found worth
 // keeping) run with every `go test`; a long run: `go test ./libcontainer
 // -run '^$' -fuzz FuzzPrepare -fuzztime 10m`, then copy the new entries of
 // $(go env GOCACHE)/fuzz/.../FuzzPrepare into testdata.
 func FuzzPrepare(f *testing.F) {
+	// The cgroup mounts are planned from this process's own view.
+	cgroupView, err := rootfs.ReadCgroupView(os.Getpid())
+	if err != nil {
+		f.Fatal(err)
+	}
 	ex := spec.Example()
 	ex.Process.Terminal = false
 	full, _ := json.Marshal(ex)
@@ -80,12 +86,17 @@ func FuzzPrepare(f *testing.F) {
 		if s.Linux.Seccomp != nil {
 			seccomp.Compile(s.Linux.Seccomp)
 		}
-		cfg, err := json.Marshal(&initproc.Config{ID: "fuzz", Spec: &s})
+		// And so must the root's mounts and /dev.
+		mounts, err := rootfs.MountPlan(&s, rootfs.Options{Rootfs: "/rootfs", Cgroups: cgroupView})
 		if err != nil {
-			t.Fatalf("encode the init's config: %v", err)
+			t.Fatalf("a validated config makes no mount plan: %v", err)
 		}
-		if _, err := initproc.Decode(cfg); err != nil {
-			t.Fatalf("decode the init's config: %v", err)
+		u := &plan.Setup{EnterRoot: plan.EnterPivot, Rootfs: "/rootfs", Mounts: mounts}
+		if err := rootfs.DevPlan(&s, false, u); err != nil {
+			t.Fatalf("a validated config makes no /dev plan: %v", err)
+		}
+		if _, err := (&plan.Process{Process: &specs.Process{Args: []string{"sh"}, Cwd: "/"}, Setup: u}).Encode(); err != nil {
+			t.Fatalf("a validated config makes no process plan: %v", err)
 		}
 	})
 }

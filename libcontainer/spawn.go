@@ -11,8 +11,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hutch-runtime/hutch/libcontainer/exeseal"
-	"github.com/hutch-runtime/hutch/libcontainer/initproc"
 )
+
+// initSockEnv names the init socket's fd for the C constructor
+// (libcontainer/nsenter), which carries out the whole init: the
+// namespaces, then the process plan. No Go runtime starts in it.
+const initSockEnv = "_HUTCH_INITPIPE"
 
 // initFiles is the one place that hands out the fd numbers of the files
 // an init gets: stdio, the caller's --preserve-fds (keeping their numbers
@@ -64,10 +68,7 @@ func spawnInit(fl *initFiles, cgroupDir string) (cmd *initCmd, sock *os.File, in
 		return &initCmd{
 			path: "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
 			attr: syscall.ProcAttr{
-				// One P from the start: the init runs one goroutine locked
-				// to its thread; more Ps only make the runtime start idle
-				// threads.
-				Env:   []string{initproc.SyncEnv + "=" + strconv.Itoa(fl.sock()), "GOMAXPROCS=1"},
+				Env:   []string{initSockEnv + "=" + strconv.Itoa(fl.sock())},
 				Files: files,
 				Sys:   &syscall.SysProcAttr{},
 			},

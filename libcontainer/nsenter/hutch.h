@@ -46,6 +46,7 @@ int in_root_parent(int root, const char *path, mode_t dmode, char **name);
 // process plan's set-up records.
 struct path_rec { int idx; char *path; };
 struct kv { char *key, *val; };
+struct mstep { char op; char **a; int n; };  // a mount step (mounts.c), a[n..n+7] are ""
 struct device {
   char *label, *path;  // label: the config entry, for errors
   unsigned int mode, major, minor;
@@ -66,7 +67,9 @@ struct setup {
   int has_oom, oom;
   int mkdir_cwd;
   int setsid, lo_up;
-  int hooks;  // ask the parent to run its hooks once /dev is made  // a session of its own; lo up in a new network namespace
+  int hooks;  // ask the parent to run its hooks once /dev is made
+  struct mstep *mounts;
+  int nmounts;  // a session of its own; lo up in a new network namespace
   // /dev (devices.c), before the root is entered.
   struct device *dev;
   int ndev, has_dev, ptmx;
@@ -75,6 +78,9 @@ struct setup {
 };
 void run_setup(struct setup *s, const char *cwd);
 void make_dev(struct setup *s, const char *rootfs);
+void run_mounts(struct setup *s);
+// remount_bind changes the per-mount flags of the mount whose root fd is.
+int remount_bind(int fd, unsigned long want, unsigned long cleared);
 void start_setup(struct setup *s);
 
 // enter_root makes rootfs the root (pivot.c): mode 'p' pivot_root, 'm'

@@ -108,14 +108,6 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
   (void)argc;
   (void)argv;
   (void)envp;
-  // The Go init of a create, done with the root, re-executed the sealed
-  // binary to have the process set up here, without a Go runtime.
-  const char *proc = getenv("_HUTCH_PROCPIPE");
-  if (proc) {
-    sync_fd = atoi(proc);
-    if (sync_fd > 2) run_process();
-    return;
-  }
   // A bare user namespace that hutch holds open while it takes a handle on
   // it (idmapped mounts): the parent writes the maps, then closes our stdin.
   if (getenv("_HUTCH_USERNS_HOLD")) {

@@ -4,10 +4,13 @@
 // still join a user or mount namespace with setns(2) and unshare a user
 // namespace: the kernel refuses both to multi-threaded processes.
 //
-// The constructor does nothing unless _HUTCH_INITPIPE names the init socket
-// (the namespace set-up, then for an exec the process executor), or
-// _HUTCH_PROCPIPE does (a create's init re-executed to have its process
-// set up and exec'd by the executor, process.c, without a Go runtime).
+// The constructor does nothing unless _HUTCH_INITPIPE names the init
+// socket. Then it is the whole init of a container (create) or of a process
+// in one (exec): it joins and creates the namespaces (nsenter.c), then runs
+// the process executor (process.c), which carries out the process plan the
+// parent sends: for a create the root's mounts (mounts.c), /dev
+// (devices.c), the hooks, the root (pivot.c) and the rest of the set-up
+// (setup.c) first. No Go runtime ever starts in a container process.
 // The message protocol it speaks is described in docs/process-model.md and
 // libcontainer/syncmsg.
 package nsenter

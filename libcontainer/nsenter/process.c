@@ -301,6 +301,25 @@ static int parse_plan(const char *b, uint32_t len, struct plan *p) {
       case 's': p->setup.present = p->setup.setsid = 1; break;
       case 'b': p->setup.present = p->setup.lo_up = 1; break;
       case 'w': p->setup.present = p->setup.hooks = 1; break;
+      case 'm': {
+        struct setup *u = &p->setup;
+        if (n == 0) return -1;
+        if (!(u->mounts = realloc(u->mounts, sizeof(*u->mounts) * (size_t)(u->nmounts + 1)))) _exit(1);
+        struct mstep *m = &u->mounts[u->nmounts++];
+        m->op = s[0];
+        m->n = 0;
+        m->a = NULL;
+        // "OP\0ARG\0ARG..." (the last without its NUL: dupn added it)
+        for (uint32_t o = 1; o < n; o += (uint32_t)strlen(s + o + 1) + 1) {
+          if (s[o]) return -1;
+          if (!(m->a = realloc(m->a, sizeof(char *) * (size_t)(m->n + 9)))) _exit(1);
+          m->a[m->n++] = s + o + 1;
+        }
+        if (!(m->a = realloc(m->a, sizeof(char *) * (size_t)(m->n + 8)))) _exit(1);
+        for (int k = 0; k < 8; k++) m->a[m->n + k] = "";
+        p->setup.present = 1;
+        continue;
+      }
       case 'n': {
         struct setup *u = &p->setup;
         char *label, *rest, *path, *nums;
@@ -683,6 +702,11 @@ static void run_hook(struct plan *p, const char *kind, struct hook *h, int i) {
   if (pid == 0) {
     setpgid(0, 0);
     if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) _exit(127);
+    // A hook gets its stdio and nothing else of the init's: not the
+    // socket, the fifo, the console or agent connections, the prepared
+    // trees, the preserved fds (close-on-exec: ex[1] reports a failed
+    // execve).
+    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) _exit(127);
     char *dflt[] = {h->path, NULL}, *noenv[] = {NULL};
     execve(h->path, h->argv ? h->argv : dflt, h->envp ? h->envp : noenv);
     int e = errno;
@@ -836,6 +860,10 @@ void run_process(void) {
   // A created container: its session and lo, /dev, its createContainer
   // hooks in its namespaces, its root, its own set-up.
   start_setup(&p.setup);
+  if (p.setup.nmounts) {
+    run_mounts(&p.setup);
+    phase_mark("mounts");
+  }
   if (p.setup.has_dev) {
     make_dev(&p.setup, p.rootfs);
     phase_mark("devices");

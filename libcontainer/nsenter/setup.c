@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -88,13 +89,14 @@ static int open_in_root(const char *path, int flags) {
 // flags it has and that were not cleared are kept. In a user namespace
 // the kernel refuses (EPERM) to clear a flag locked by a more privileged
 // one: then every flag of the mount is kept.
-static int remount_bind(int fd, unsigned long want, unsigned long cleared) {
+int remount_bind(int fd, unsigned long want, unsigned long cleared) {
   const unsigned long keep = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   const unsigned long atime = MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME;
   struct statfs sfs;
   if (fstatfs(fd, &sfs) < 0) return -1;
-  // ST_* and MS_* have the same values for these.
-  unsigned long cur = (unsigned long)sfs.f_flags & (keep | MS_NOATIME | MS_NODIRATIME | MS_RELATIME);
+  // ST_* and MS_* have the same values for these but relatime.
+  unsigned long cur = (unsigned long)sfs.f_flags & (keep | MS_NOATIME | MS_NODIRATIME);
+  if (sfs.f_flags & ST_RELATIME) cur |= MS_RELATIME;
   char p[64];
   fd_path(p, sizeof(p), fd);
   if (mount("", p, NULL, MS_BIND | MS_REMOUNT | want | (cur & keep & ~cleared), NULL) == 0) return 0;

@@ -17,6 +17,8 @@ import (
 // have it. The config was validated; the paths are resolved inside the
 // container's root when the step runs.
 type Setup struct {
+	// Mounts: the root's mounts, made first (needs EnterRoot).
+	Mounts []MountStep
 	// Dev: /dev is made before the hooks, inside Rootfs (needs EnterRoot):
 	// Devices in order, then the DevLinks ({target, name} in /dev), the
 	// /dev/ptmx link to pts/ptmx (Ptmx), /dev/shm.
@@ -62,6 +64,13 @@ type Setup struct {
 	Timings bool
 }
 
+// MountStep is one operation of the root's mounts (nsenter/mounts.c;
+// libcontainer/rootfs.MountPlan decides them).
+type MountStep struct {
+	Op   byte
+	Args []string
+}
+
 // Device is one node of /dev.
 type Device struct {
 	// Label names the node in errors: "linux.devices[2] (/dev/fuse)".
@@ -88,6 +97,19 @@ func (s *Setup) encode(b *builder) error {
 	}
 	if s.LoopbackUp {
 		b.add('b', "")
+	}
+	if len(s.Mounts) > 0 && s.EnterRoot == 0 {
+		return errors.New("mounts: cannot be made without a root")
+	}
+	for _, m := range s.Mounts {
+		rec := string(m.Op)
+		for _, a := range m.Args {
+			if strings.IndexByte(a, 0) >= 0 {
+				return fmt.Errorf("mounts: %q contains a NUL byte", a)
+			}
+			rec += "\x00" + a
+		}
+		b.add('m', rec)
 	}
 	if s.Dev {
 		if s.EnterRoot == 0 {

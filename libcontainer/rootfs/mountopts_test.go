@@ -111,11 +111,18 @@ func TestParsePropagation(t *testing.T) {
 	}
 }
 
-func TestStatfsFlags(t *testing.T) {
-	got := statfsFlags(unix.ST_RDONLY | unix.ST_NOSUID | unix.ST_NODEV | unix.ST_NOEXEC | unix.ST_RELATIME)
-	want := uintptr(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RELATIME)
-	if got != want {
-		t.Errorf("got %#x want %#x", got, want)
+// The executor's remount_bind (nsenter/setup.c) keeps a mount's flags by
+// reading statfs(2)'s f_flags as mount(2) flags: they must be the same bits
+// (but ST_RELATIME, which it maps).
+func TestStatfsFlagsAreMountFlags(t *testing.T) {
+	for _, f := range [][2]uint64{
+		{unix.ST_RDONLY, unix.MS_RDONLY}, {unix.ST_NOSUID, unix.MS_NOSUID}, {unix.ST_NODEV, unix.MS_NODEV},
+		{unix.ST_NOEXEC, unix.MS_NOEXEC}, {unix.ST_NOATIME, unix.MS_NOATIME},
+		{unix.ST_NODIRATIME, unix.MS_NODIRATIME},
+	} {
+		if f[0] != f[1] {
+			t.Errorf("statfs flag %#x is mount flag %#x", f[0], f[1])
+		}
 	}
 }
 

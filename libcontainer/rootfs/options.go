@@ -26,4 +26,7 @@ type Options struct {
 	// the filesystems hutch mounts when SELinux is set (the host runs it).
 	MountLabel string
 	SELinux    bool
+	// Cgroups is the init's view of the host's cgroups, for cgroup
+	// mounts (ReadCgroupView).
+	Cgroups *CgroupView
 }

@@ -6,13 +6,14 @@
 //	parent -> init                     init -> parent
 //	B bootstrap (namespace plan, text) U  needs uid/gid maps (user ns unshared)
 //	M maps written                     P  init pid (decimal, host pid namespace)
-//	C init config (JSON, create)       D  mounts made (the Go init's timings);
-//	X process plan (libcontainer/plan)    it becomes the executor
-//	  (create: the answer to D;        H  (executor) /dev made: run the
-//	  exec: after P)                      prestart and createRuntime hooks
-//	h hooks done                       R  ready: waiting on the exec fifo
-//	                                      (with the executor's timings)
+//	X process plan (libcontainer/plan) H  (create) mounts and /dev made: run
+//	  (after P)                           the prestart and createRuntime hooks
+//	h hooks done                       R  (create) ready: waiting on the exec
+//	                                      fifo (with the executor's timings)
 //	                                   E  error text; the init exits
+//
+// Both ends of an exec are the same but for H, h and R: its EOF after X
+// is the execve.
 package syncmsg
 
 import (
@@ -27,18 +28,14 @@ const (
 	MapsDone  byte = 'M'
 	NeedMaps  byte = 'U'
 	Pid       byte = 'P'
-	Config    byte = 'C'
 	// ProcessPlan: what the C process executor carries out
 	// (libcontainer/plan); its errors follow as Error messages, its
 	// execve as EOF, or for a create Ready before the wait for start.
 	ProcessPlan byte = 'X'
-	// Mounted: the Go init's mounts are made (payload: its timings);
-	// the answer is the process plan.
-	Mounted   byte = 'D'
-	Hooks     byte = 'H'
-	HooksDone byte = 'h'
-	Ready     byte = 'R'
-	Error     byte = 'E'
+	Hooks       byte = 'H'
+	HooksDone   byte = 'h'
+	Ready       byte = 'R'
+	Error       byte = 'E'
 )
 
 const maxPayload = 16 << 20

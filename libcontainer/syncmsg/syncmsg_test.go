@@ -8,10 +8,10 @@ import (
 
 func TestRoundTrip(t *testing.T) {
 	var b bytes.Buffer
-	Send(&b, Config, []byte(`{"id":"x"}`))
+	Send(&b, ProcessPlan, []byte(`{"id":"x"}`))
 	Send(&b, Ready, nil)
-	if p, err := Expect(&b, Config); err != nil || string(p) != `{"id":"x"}` {
-		t.Fatalf("Expect(Config) = %q, %v", p, err)
+	if p, err := Expect(&b, ProcessPlan); err != nil || string(p) != `{"id":"x"}` {
+		t.Fatalf("Expect(ProcessPlan) = %q, %v", p, err)
 	}
 	if p, err := Expect(&b, Ready); err != nil || len(p) != 0 {
 		t.Fatalf("Expect(Ready) = %q, %v", p, err)

@@ -143,25 +143,41 @@ compare() {
 	[ "$output" = "100000 100000" ]
 }
 
-# go_threads LOG: the threads (clone with CLONE_THREAD, as a Go runtime
-# makes at start) made by the processes that were `hutch init` in an
-# `strace -f` LOG, or by the processes they forked.
-go_threads() {
-	local inits p kids
-	inits=$(awk '/execve\(".*", \["hutch", "init"\]/ {print $1}' "$1" | sort -u)
-	[ -n "$inits" ] || fail "no hutch init in $1"
-	for p in $inits; do
-		kids=$(awk -v p="$p" '$1 == p && /^[0-9]+ +clone/ {print $NF}' "$1")
-		for k in $p $kids; do
-			grep -E "^$k +clone3?\(.*CLONE_THREAD" "$1" || true
-		done
-	done
-}
-
 @test "exec: no Go runtime starts in the container" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	start_container ct
 	strace -f -qq -e trace=execve,clone,clone3 -o "$TESTDIR/plain" "$HUTCH" --root "$ROOT" exec ct mkdir /tmp/d </dev/null
 	[ -d "$ROOTFS/tmp/d" ]
 	[ -z "$(go_threads "$TESTDIR/plain")" ] || fail "a thread was made in the container: $(go_threads "$TESTDIR/plain")"
+}
+
+@test "create and run: no Go runtime starts in the container, with hooks or a terminal" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	printf '#!/bin/sh\ntrue\n' >"$TESTDIR/hook"
+	printf '#!/bin/sh\ntrue\n' >"$ROOTFS/hook"
+	chmod +x "$TESTDIR/hook" "$ROOTFS/hook"
+	update_config '.hooks = {createContainer: [{path: $h}], startContainer: [{path: "/hook"}]}' --arg h "$TESTDIR/hook"
+	set_args /bin/mkdir /tmp/ran
+	strace -f -qq -e trace=execve,execveat,clone,clone3 -o "$TESTDIR/run" "$HUTCH" --root "$ROOT" run --bundle "$BUNDLE" ct </dev/null
+	[ -d "$ROOTFS/tmp/ran" ]
+	[ -z "$(go_threads "$TESTDIR/run")" ] || fail "a thread was made in the container: $(go_threads "$TESTDIR/run")"
+	# hutch is executed once as the init, never again in it: the init's
+	# next execve is the hooks' and the process's.
+	[ "$(grep -cE '^[0-9]+ +execve(at)?\(.*\["hutch"' "$TESTDIR/run")" -eq 1 ]
+	# create, then start: the created init waits in the executor.
+	set_args /bin/mkdir /tmp/ran2
+	strace -f -qq -e trace=execve,execveat,clone,clone3 -o "$TESTDIR/create" "$HUTCH" --root "$ROOT" create --bundle "$BUNDLE" c2 </dev/null >/dev/null 2>&1 3>&- &
+	for _ in $(seq 100); do [ "$(hutch state c2 2>/dev/null | jq -r .status)" = created ] && break; sleep 0.1; done
+	hutch start c2
+	wait
+	[ -d "$ROOTFS/tmp/ran2" ]
+	[ -z "$(go_threads "$TESTDIR/create")" ] || fail "a thread was made in the container: $(go_threads "$TESTDIR/create")"
+	hutch delete c2
+	# A terminal, which the executor makes.
+	update_config '.process.terminal = true'
+	set_args /bin/mkdir /tmp/ran3
+	run bash -c "echo | strace -f -qq -e trace=execve,execveat,clone,clone3 -o '$TESTDIR/tty' '$HUTCH' --root '$ROOT' run --bundle '$BUNDLE' c3"
+	[ "$status" -eq 0 ]
+	[ -d "$ROOTFS/tmp/ran3" ]
+	[ -z "$(go_threads "$TESTDIR/tty")" ] || fail "a thread was made in the container: $(go_threads "$TESTDIR/tty")"
 }

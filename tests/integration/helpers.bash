@@ -303,3 +303,18 @@ notify_listener() {
 
 # ns_inode PID TYPE: the namespace identity seen from the host.
 ns_inode() { readlink "/proc/$1/ns/$2"; }
+
+# go_threads LOG: the threads (clone with CLONE_THREAD, as a Go runtime
+# makes at start) made by the processes that were `hutch init` in an
+# `strace -f` LOG, or by the processes they forked.
+go_threads() {
+	local inits p kids
+	inits=$(awk '/execve\(".*", \["hutch", "init"\]/ {print $1}' "$1" | sort -u)
+	[ -n "$inits" ] || fail "no hutch init in $1"
+	for p in $inits; do
+		kids=$(awk -v p="$p" '$1 == p && /^[0-9]+ +clone/ {print $NF}' "$1")
+		for k in $p $kids; do
+			grep -E "^$k +clone3?\(.*CLONE_THREAD" "$1" || true
+		done
+	done
+}

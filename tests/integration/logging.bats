@@ -55,9 +55,10 @@ teardown() {
 	for op in create start exec; do
 		[ "$(jq -c "select(.op == \"$op\")" "$TESTDIR/t.json" | wc -l)" -eq 1 ]
 	done
-	# The parent's phases and the Go init's, which came over the sync socket.
-	for f in load_config validate cgroup spawn namespaces send_config wait_init_mounts hooks \
-		wait_init_ready init_decode_config init_mounts init_pivot_root \
+	# The parent's phases and the init's (the executor's), which came with
+	# ready.
+	for f in load_config validate cgroup spawn namespaces send_plan wait_init_mounts hooks \
+		wait_init_ready init_mounts init_devices init_pivot_root \
 		init_masked_readonly_paths init_process_setup save_state; do
 		jq -se "map(select(.op == \"create\"))[0].phase_${f}_ms | type == \"number\" and . >= 0" "$TESTDIR/t.json"
 	done

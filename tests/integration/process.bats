@@ -175,6 +175,20 @@ capmask() { # capmask CAP_NAME... -> the 16-hex-digit mask /proc shows
 	[ "${lines[4]}" = "poststop stopped" ]
 }
 
+@test "hooks: createContainer and startContainer hooks get their stdio and no other fd of the init" {
+	printf '#!/bin/sh\nls /proc/self/fd | tr "\\n" " " > %s\n' "$TESTDIR/fds-create" >"$TESTDIR/hook-fds"
+	printf '#!/bin/sh\nls /proc/self/fd | tr "\\n" " " > /fds-start\n' >"$ROOTFS/hook-fds"
+	chmod +x "$TESTDIR/hook-fds" "$ROOTFS/hook-fds"
+	update_config '.hooks = {createContainer: [{path: ($d + "/hook-fds")}], startContainer: [{path: "/hook-fds"}]}' --arg d "$TESTDIR"
+	set_args true
+	# The init holds its socket, the exec fifo and a preserved fd 3; none
+	# reaches a hook, whose only fd beyond stdio is the one ls lists with.
+	run hutch run --preserve-fds 1 --bundle "$BUNDLE" ct 3<"$BUNDLE/config.json"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TESTDIR/fds-create")" = "0 1 2 3 " ]
+	[ "$(cat "$ROOTFS/fds-start")" = "0 1 2 3 " ]
+}
+
 @test "hooks: a failing createRuntime hook aborts and leaves nothing" {
 	printf '#!/bin/sh\necho boom >&2\nexit 3\n' >"$TESTDIR/bad-hook"
 	chmod +x "$TESTDIR/bad-hook"

@@ -84,6 +84,14 @@ rootless_config() {
 	[ "$(stat -c %u "$ROOTFS/owned")" = "$RL_UID" ]
 }
 
+@test "rootless: no Go runtime starts in the container" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	rootless_config /bin/mkdir /tmp/ran
+	as_user strace -f -qq -e trace=execve,execveat,clone,clone3 -o "$TESTDIR/xdg/rootless.strace" "$TESTDIR/hutch" run ct </dev/null
+	[ -d "$ROOTFS/tmp/ran" ]
+	[ -z "$(go_threads "$TESTDIR/xdg/rootless.strace")" ] || fail "a thread was made in the container: $(go_threads "$TESTDIR/xdg/rootless.strace")"
+}
+
 @test "rootless: state lives under \$XDG_RUNTIME_DIR/hutch" {
 	rootless_config /bin/sleep 1000
 	as_user "$TESTDIR/hutch" create ct </dev/null >"$TESTDIR/ct.out" 2>"$TESTDIR/ct.err" 3>&- || {

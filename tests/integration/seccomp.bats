@@ -265,3 +265,16 @@ run_to_file() {
 	done
 	assert_no_leftovers ct
 }
+
+@test "seccomp: with a notify listener no Go runtime starts in the container" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	start_agent -continue
+	notify_profile true '["mkdir", "mkdirat"]'
+	set_args /bin/mkdir /tmp/notified
+	timeout -k 5 30 strace -f -qq -e trace=execve,execveat,clone,clone3 -o "$TESTDIR/notify" \
+		"$HUTCH" --root "$ROOT" run --bundle "$BUNDLE" ct </dev/null >"$TESTDIR/ct.log" 2>&1 3>&-
+	[ -d "$ROOTFS/tmp/notified" ]
+	# The agent got the listener and answered.
+	[ "$(jq -r '.fds[0]' "$TESTDIR/agent-state")" = seccompFd ]
+	[ -z "$(go_threads "$TESTDIR/notify")" ] || fail "a thread was made in the container: $(go_threads "$TESTDIR/notify")"
+}
