@@ -10,8 +10,8 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -476,16 +476,16 @@ func (p *initLauncher) start() error {
 			}
 		}
 	}
-	plan, err := bootstrapPlan(s, nsFds)
+	boot, err := bootstrapPlan(s, nsFds)
 	if err != nil {
 		return err
 	}
 	if !p.opts.NoNewKeyring {
-		plan = append(plan, keyringPlan(p.opts.ID, 0)...)
+		boot.Keyring(keyringName(p.opts.ID), 0)
 	}
 	// After the pid, the constructor carries out the process plan.
-	plan = append(plan, "process\n"...)
-	if err := syncmsg.Send(parentSock, syncmsg.Bootstrap, plan); err != nil {
+	boot.Process()
+	if err := syncmsg.Send(parentSock, syncmsg.Bootstrap, boot.Bytes()); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)
 	}
 	return p.converse(parentSock)
@@ -873,10 +873,10 @@ func (p *initLauncher) ociState(status specs.ContainerState) *specs.State {
 	}
 }
 
-// bootstrapPlan renders the namespace plan the C constructor executes; a
-// namespace to join is named by the init's fd of it ("@N", from nsFds).
-func bootstrapPlan(s *specs.Spec, nsFds map[specs.LinuxNamespaceType]int) ([]byte, error) {
-	var b strings.Builder
+// bootstrapPlan is the namespace plan the C constructor carries out; a
+// namespace to join is named by the init's fd of it (from nsFds).
+func bootstrapPlan(s *specs.Spec, nsFds map[specs.LinuxNamespaceType]int) (*plan.Bootstrap, error) {
+	b := &plan.Bootstrap{}
 	flags := 0
 	pidns := false
 	newUser := false
@@ -890,7 +890,7 @@ func bootstrapPlan(s *specs.Spec, nsFds map[specs.LinuxNamespaceType]int) ([]byt
 			if !ok {
 				return nil, fmt.Errorf("linux.namespaces: %s namespace %s was not opened", ns.Type, ns.Path)
 			}
-			fmt.Fprintf(&b, "join %s @%d\n", ns.Type, fd)
+			b.Join(string(ns.Type), fd)
 			continue
 		}
 		f, ok := cloneFlags[ns.Type]
@@ -902,28 +902,32 @@ func bootstrapPlan(s *specs.Spec, nsFds map[specs.LinuxNamespaceType]int) ([]byt
 			newUser = true
 		}
 	}
-	fmt.Fprintf(&b, "clone %#x\n", flags)
+	b.Clone(flags)
 	if newUser {
-		b.WriteString("maps\n")
+		b.Maps()
 	}
-	for clock, off := range s.Linux.TimeOffsets {
-		fmt.Fprintf(&b, "timens %s %d %d\n", clock, off.Secs, off.Nanosecs)
+	clocks := make([]string, 0, len(s.Linux.TimeOffsets))
+	for clock := range s.Linux.TimeOffsets {
+		clocks = append(clocks, clock)
 	}
-	if err := writeMempolicy(&b, s.Linux.MemoryPolicy); err != nil {
+	sort.Strings(clocks)
+	for _, clock := range clocks {
+		off := s.Linux.TimeOffsets[clock]
+		b.TimeOffset(clock, off.Secs, off.Nanosecs)
+	}
+	if err := addMempolicy(b, s.Linux.MemoryPolicy); err != nil {
 		return nil, err
 	}
 	if pidns {
-		b.WriteString("fork\n")
+		b.Fork()
 	}
-	return []byte(b.String()), nil
+	return b, nil
 }
 
-// writeMempolicy renders linux.memoryPolicy as the plan line
-// "mempolicy MODE FLAGS WORD[,WORD...]": set_mempolicy(2)'s mode, its
-// MPOL_F_* flags, and the node mask in 64-bit hex words, lowest nodes first.
-// The constructor sets it before the fork into the pid namespace: the
-// policy is inherited by children and kept across execve.
-func writeMempolicy(b *strings.Builder, p *specs.LinuxMemoryPolicy) error {
+// addMempolicy adds linux.memoryPolicy to the plan. The constructor sets
+// it before the fork into the pid namespace: the policy is inherited by
+// children and kept across execve.
+func addMempolicy(b *plan.Bootstrap, p *specs.LinuxMemoryPolicy) error {
 	if p == nil {
 		return nil
 	}
@@ -937,14 +941,7 @@ func writeMempolicy(b *strings.Builder, p *specs.LinuxMemoryPolicy) error {
 			last = i
 		}
 	}
-	fmt.Fprintf(b, "mempolicy %d %#x ", mp.Mode, mp.Flags)
-	for i, w := range mp.Nodes[:last+1] {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(b, "%#x", w)
-	}
-	b.WriteByte('\n')
+	b.Mempolicy(int(mp.Mode), uint(mp.Flags), mp.Nodes[:last+1])
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -238,10 +237,10 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		return 0, err
 	}
 	if c.State.Keyring != 0 {
-		boot = append(boot, keyringPlan(o.ID, c.State.Keyring)...)
+		boot.Keyring(keyringName(o.ID), c.State.Keyring)
 	}
 	// After the pid, the constructor carries out the process plan.
-	boot = append(boot, "process\n"...)
+	boot.Process()
 	m := c.cgroup()
 	if o.Cgroup != nil {
 		if m == nil {
@@ -287,7 +286,7 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		unlock()
 		locked = false
 	}
-	if err := syncmsg.Send(sock, syncmsg.Bootstrap, boot); err != nil {
+	if err := syncmsg.Send(sock, syncmsg.Bootstrap, boot.Bytes()); err != nil {
 		return fail(fmt.Errorf("send bootstrap to init: %w", err))
 	}
 	payload, err := syncmsg.Expect(sock, syncmsg.Pid)
@@ -385,27 +384,27 @@ func openInitNamespaces(st *state.State) ([]joinedNS, error) {
 
 // joinPlan joins the namespaces (fds of the init from nsFds, in nsOrder)
 // and sets the container's memory policy, as create's init had it.
-func joinPlan(joined []joinedNS, nsFds map[specs.LinuxNamespaceType]int, mpol *specs.LinuxMemoryPolicy) ([]byte, error) {
-	var b strings.Builder
+func joinPlan(joined []joinedNS, nsFds map[specs.LinuxNamespaceType]int, mpol *specs.LinuxMemoryPolicy) (*plan.Bootstrap, error) {
+	b := &plan.Bootstrap{}
 	fork := false
 	for _, n := range joined {
-		fmt.Fprintf(&b, "join %s @%d\n", n.typ, nsFds[n.typ])
+		b.Join(string(n.typ), nsFds[n.typ])
 		if n.typ == specs.PIDNamespace || n.typ == specs.TimeNamespace {
 			fork = true
 		}
 	}
-	b.WriteString("clone 0x0\n")
+	b.Clone(0)
 	// Undumpable once in the container's user namespace (CVE-2016-9962):
 	// an exec'd init needs nothing under /proc/self that this denies (the
 	// LSM attr/exec files are writable by all).
-	b.WriteString("nodump\n")
-	if err := writeMempolicy(&b, mpol); err != nil {
+	b.NoDump()
+	if err := addMempolicy(b, mpol); err != nil {
 		return nil, err
 	}
 	if fork {
-		b.WriteString("fork\n")
+		b.Fork()
 	}
-	return []byte(b.String()), nil
+	return b, nil
 }
 
 // LoadProcess reads a bare runtime-spec process object (exec --process),

@@ -6,16 +6,12 @@ import (
 	"strings"
 )
 
-// keyringPlan is the bootstrap step that gives a container process its own
-// session keyring, "_ses.<id>" as runc names it, so that no container shares
-// the keys of the engine that started it. An exec passes the init's serial:
-// it joins the init's keyring, or a new one if that name is not the init's.
-func keyringPlan(id string, initSerial int32) []byte {
-	if initSerial != 0 {
-		return []byte(fmt.Sprintf("keyring _ses.%s %d\n", id, initSerial))
-	}
-	return []byte(fmt.Sprintf("keyring _ses.%s\n", id))
-}
+// keyringName is the session keyring of a container's processes,
+// "_ses.<id>" as runc names it, so that no container shares the keys of
+// the engine that started it (plan.Bootstrap.Keyring). An exec passes the
+// init's serial with it: it joins the init's keyring, or a new one if that
+// name is not the init's.
+func keyringName(id string) string { return "_ses." + id }
 
 // parsePidMsg reads the constructor's pid message: "PID SERIAL", where
 // SERIAL is the session keyring it joined (0 for none).

@@ -13,12 +13,3 @@ func TestParsePidMsg(t *testing.T) {
 		}
 	}
 }
-
-func TestKeyringPlan(t *testing.T) {
-	if got := string(keyringPlan("ct", 0)); got != "keyring _ses.ct\n" {
-		t.Errorf("create: %q", got)
-	}
-	if got := string(keyringPlan("ct", 7)); got != "keyring _ses.ct 7\n" {
-		t.Errorf("exec: %q", got)
-	}
-}

@@ -29,8 +29,8 @@ type joinedNS struct {
 }
 
 // openJoinedNamespaces opens every linux.namespaces path once, here: the
-// path must be absolute and free of control characters (the init's plan is
-// line-based), and what it opens must be a namespace file (nsfs) of the
+// path must be absolute and free of control characters (errors and logs
+// print it on one line), and what it opens must be a namespace file (nsfs) of the
 // entry's type; the open does not block, so a fifo put there cannot hang
 // create. The init joins through these descriptors, never by the path,
 // which could change meanwhile. An entry whose namespace is the runtime's

@@ -26,7 +26,7 @@ func TestOpenJoinedNamespaces(t *testing.T) {
 		// Messages as spec.Validate gave them when it checked the paths.
 		{"ns/net", `linux.namespaces[1].path: must be an absolute path, got "ns/net"`},
 		{"/nonexistent/ns/net", "linux.namespaces[1].path: /nonexistent/ns/net: no such file or directory"},
-		// The plan the init reads is line-based: a newline would add a line.
+		// Errors and logs print the path on one line: no newline in it.
 		{"/proc/self/ns/net\njoin net /x", `linux.namespaces[1].path: "/proc/self/ns/net\njoin net /x" contains a control character`},
 		// A fifo must not hang create; a plain file is no namespace.
 		{fifo, "is not a namespace file"},

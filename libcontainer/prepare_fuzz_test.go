@@ -118,8 +118,8 @@ func TestPrepareWithoutLinux(t *testing.T) {
 	if p.ownMountNS || len(p.joined) != 0 {
 		t.Fatalf("prepared %+v", p)
 	}
-	plan, err := bootstrapPlan(s, nil)
-	if err != nil || string(plan) != "clone 0x0\n" {
-		t.Fatalf("plan %q, %v", plan, err)
+	boot, err := bootstrapPlan(s, nil)
+	if err != nil || render(t, boot) != "c 0\n" {
+		t.Fatalf("plan %v", err)
 	}
 }

@@ -92,6 +92,26 @@ void phases_start(int on);
 void phase_mark(const char *name);
 uint32_t phases_json(char *buf, uint32_t cap);
 
+// The bootstrap plan (bootstrap.c).
+#define MAX_JOIN 16
+// The largest MAX_NUMNODES of a kernel (libcontainer/spec.MaxNUMANodes).
+#define MPOL_NODES 1024
+#define ULONG_BITS (8 * sizeof(unsigned long))
+struct join { int flag; int fd; char name[16]; char path[4096]; };
+struct boot {
+  struct join joins[MAX_JOIN];
+  int njoin, cloneflags, maps, fork, process, nodump;
+  char timens[512];
+  size_t tlen;
+  char keyring[1100];  // "_ses." and an id of up to 1024 characters
+  long keyring_want;
+  int mpol;
+  long mpol_mode;
+  unsigned long mpol_flags, mpol_mask[MPOL_NODES / ULONG_BITS];
+  char mpol_words[512];
+};
+int parse_bootstrap(const char *buf, uint32_t len, struct boot *b);
+
 // run_process reads the process plan on sync_fd and carries it out: it
 // never returns.
 void run_process(void) __attribute__((noreturn));

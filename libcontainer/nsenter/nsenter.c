@@ -26,8 +26,6 @@
 #define CLONE_NEWCGROUP 0x02000000
 #endif
 
-#define MAX_JOIN 16
-
 // keyctl(2), without libkeyutils.
 #define HUTCH_KEYCTL_DESCRIBE 6
 #define HUTCH_KEYCTL_SETPERM 5
@@ -35,43 +33,6 @@
 #define HUTCH_KEY_USR_SEARCH 0x00080000u
 #define HUTCH_KEY_GRP_SEARCH 0x00000800u
 #define HUTCH_KEY_OTH_SEARCH 0x00000008u
-// The largest MAX_NUMNODES of a kernel (libcontainer/spec.MaxNUMANodes).
-#define MPOL_NODES 1024
-#define ULONG_BITS (8 * sizeof(unsigned long))
-
-static int ns_flag(const char *name) {
-  static const struct { const char *name; int flag; } t[] = {
-      {"user", CLONE_NEWUSER}, {"mount", CLONE_NEWNS},   {"pid", CLONE_NEWPID},
-      {"network", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC},  {"uts", CLONE_NEWUTS},
-      {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
-  };
-  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-    if (strcmp(t[i].name, name) == 0) return t[i].flag;
-  return 0;
-}
-
-struct join { int flag; int fd; char name[16]; char path[4096]; };
-
-// parse_nodemask reads "WORD[,WORD...]", 64-bit hex words of nodes (lowest
-// first), into the kernel's unsigned long bitmap; 0 on success.
-static int parse_nodemask(const char *s, unsigned long *mask) {
-  memset(mask, 0, MPOL_NODES / 8);
-  for (size_t word = 0;; word++) {
-    char *end;
-    errno = 0;
-    unsigned long long w = strtoull(s, &end, 16);
-    if (end == s || errno) return -1;
-    for (size_t b = 0; b < 64; b++) {
-      if (!((w >> b) & 1)) continue;
-      size_t node = word * 64 + b;
-      if (node >= MPOL_NODES) return -1;
-      mask[node / ULONG_BITS] |= 1UL << (node % ULONG_BITS);
-    }
-    if (*end == 0) return 0;
-    if (*end != ',') return -1;
-    s = end + 1;
-  }
-}
 
 // join_keyring gives the process a session keyring of its own instead of
 // the caller's (the engine's keys), as runc does: "_ses.<id>", which the
@@ -129,60 +90,15 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
   uint32_t len = 0;
   char *boot = recv_msg(MSG_BOOTSTRAP, &len);
 
-  struct join joins[MAX_JOIN];
-  int njoin = 0, cloneflags = 0, fork_pid = 0, nmaps_expected = 0, process = 0, nodump = 0;
-  char timens[512] = "";
-  size_t tlen = 0;
-  char keyring[1100] = ""; // "_ses." and an id of up to 1024 characters
-  long keyring_want = 0, keyring_id = 0;
-  int mpol = 0;
-  long mpol_mode = 0;
-  unsigned long mpol_flags = 0, mpol_mask[MPOL_NODES / ULONG_BITS];
-  char mpol_words[512] = "";
-
-  for (char *save = NULL, *line = strtok_r(boot, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-    if (strncmp(line, "join ", 5) == 0) {
-      if (njoin >= MAX_JOIN) bail("nsenter: too many namespaces to join");
-      struct join *j = &joins[njoin];
-      char *sp = strchr(line + 5, ' ');
-      if (!sp) bail("nsenter: malformed join line");
-      *sp = 0;
-      snprintf(j->name, sizeof(j->name), "%s", line + 5);
-      snprintf(j->path, sizeof(j->path), "%s", sp + 1);
-      j->flag = ns_flag(j->name);
-      if (!j->flag) bail("nsenter: unknown namespace type %s", j->name);
-      njoin++;
-    } else if (strncmp(line, "clone ", 6) == 0) {
-      cloneflags = (int)strtol(line + 6, NULL, 0);
-    } else if (strcmp(line, "fork") == 0) {
-      fork_pid = 1;
-    } else if (strcmp(line, "process") == 0) {
-      process = 1;
-    } else if (strcmp(line, "nodump") == 0) {
-      nodump = 1;
-    } else if (strcmp(line, "maps") == 0) {
-      nmaps_expected = 1;
-    } else if (strncmp(line, "keyring ", 8) == 0) {
-      // "keyring NAME [SERIAL]": SERIAL is the init's, for an exec
-      if (sscanf(line + 8, "%1099s %ld", keyring, &keyring_want) < 1) bail("nsenter: malformed keyring line");
-    } else if (strncmp(line, "timens ", 7) == 0) {
-      // "timens monotonic 10 0" -> one line of /proc/self/timens_offsets
-      int n = snprintf(timens + tlen, sizeof(timens) - tlen, "%s\n", line + 7);
-      if (n > 0 && (size_t)n < sizeof(timens) - tlen) tlen += (size_t)n;
-    } else if (strncmp(line, "mempolicy ", 10) == 0) {
-      // "mempolicy MODE FLAGS WORD[,WORD...]" (libcontainer's writeMempolicy)
-      char *end;
-      mpol_mode = strtol(line + 10, &end, 0);
-      if (*end == ' ') mpol_flags = strtoul(end + 1, &end, 0);
-      if (*end != ' ' || parse_nodemask(end + 1, mpol_mask) < 0) {
-        errno = 0;
-        bail("nsenter: malformed mempolicy line");
-      }
-      snprintf(mpol_words, sizeof(mpol_words), "%s", end + 1);
-      mpol = 1;
-    }
+  struct boot b;
+  if (parse_bootstrap(boot, len, &b) < 0) {
+    errno = 0;
+    bail("nsenter: malformed bootstrap plan");
   }
-  free(boot);
+  struct join *joins = b.joins;
+  int njoin = b.njoin, cloneflags = b.cloneflags, fork_pid = b.fork, nmaps_expected = b.maps, process = b.process,
+      nodump = b.nodump;
+  long keyring_id = 0;
 
   // Open every path first: after setns(mnt) the paths may resolve elsewhere.
   // "@N" is a namespace the parent opened and passed as fd N (and checked).
@@ -238,21 +154,23 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
   int rest = cloneflags & ~CLONE_NEWUSER;
   if (rest && unshare(rest) < 0) bail("unshare namespaces (flags %#x)", rest);
 
-  if (tlen > 0) {
+  if (b.tlen > 0) {
     int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write_full(fd, timens, tlen) < 0) bail("write /proc/self/timens_offsets (linux.timeOffsets)");
+    if (fd < 0 || write_full(fd, b.timens, b.tlen) < 0) bail("write /proc/self/timens_offsets (linux.timeOffsets)");
     close(fd);
   }
 
   // linux.memoryPolicy: inherited by the fork below and kept across every
   // execve, so the container init, or the exec'd process, runs with it.
   // maxnode is one more than the mask's bits: the kernel counts one less.
-  if (mpol && syscall(SYS_set_mempolicy, mpol_mode | (long)mpol_flags, mpol_mask, (unsigned long)MPOL_NODES + 1) < 0)
-    bail("linux.memoryPolicy: set_mempolicy(mode %ld, flags %#lx, node mask %s)", mpol_mode, mpol_flags, mpol_words);
+  if (b.mpol &&
+      syscall(SYS_set_mempolicy, b.mpol_mode | (long)b.mpol_flags, b.mpol_mask, (unsigned long)MPOL_NODES + 1) < 0)
+    bail("linux.memoryPolicy: set_mempolicy(mode %ld, flags %#lx, node mask %s)", b.mpol_mode, b.mpol_flags,
+         b.mpol_words);
 
   // After the user namespace (its root owns the keyring) and before the
   // fork: the child inherits the session keyring.
-  if (keyring[0]) keyring_id = join_keyring(keyring, keyring_want);
+  if (b.keyring[0]) keyring_id = join_keyring(b.keyring, b.keyring_want);
 
   char buf[48];
   if (fork_pid) {

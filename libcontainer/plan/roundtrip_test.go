@@ -16,7 +16,9 @@ import (
 // TestRoundTripThroughTheCDecoder encodes a plan with every record kind
 // and decodes it with the executor's own parser (process.c, built into
 // testdata/dump.c): what the C side reads is what Go meant.
-func TestRoundTripThroughTheCDecoder(t *testing.T) {
+// buildDecoder builds testdata/dump.c, the C decoders fed a plan on stdin.
+func buildDecoder(t *testing.T) string {
+	t.Helper()
 	cc, err := exec.LookPath("gcc")
 	if err != nil {
 		t.Skip("no gcc to build the C decoder (cgo needs it too)")
@@ -34,6 +36,11 @@ func TestRoundTripThroughTheCDecoder(t *testing.T) {
 	if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
 		t.Fatalf("build the C decoder: %v\n%s", err, out)
 	}
+	return bin
+}
+
+func TestRoundTripThroughTheCDecoder(t *testing.T) {
+	bin := buildDecoder(t)
 	umask, timeout, size, oom := uint32(0o27), 7, &specs.Box{Height: 40, Width: 120}, -500
 	filter, err := seccomp.Compile(&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock",
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}}})
@@ -113,4 +120,40 @@ func TestRoundTripThroughTheCDecoder(t *testing.T) {
 		t.Errorf("truncated plan: %v %s", err, out)
 	}
 	_ = os.Remove(bin)
+}
+
+// The bootstrap plan, every kind of record, through the constructor's
+// decoder.
+func TestBootstrapThroughTheCDecoder(t *testing.T) {
+	bin := buildDecoder(t)
+	var b Bootstrap
+	b.Join("user", 7)
+	b.Join("network", 8)
+	b.Clone(0x20020000)
+	b.Maps()
+	b.TimeOffset("monotonic", 10, 5)
+	b.TimeOffset("boottime", -3, 0)
+	b.Mempolicy(3, 0x8000, []uint64{0x8f, 0x1})
+	b.NoDump()
+	b.Keyring("_ses.ct", 7)
+	b.Fork()
+	b.Process()
+	cmd := exec.Command(bin, "bootstrap")
+	cmd.Stdin = bytes.NewReader(b.Bytes())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("C decoder: %v\n%s", err, out)
+	}
+	want := "join user @7 0x10000000\njoin network @8 0x40000000\nclone 0x20020000\nmaps 1\n" +
+		"timens monotonic 10 5\nboottime -3 0\n|\nmempolicy 1 3 0x8000 0x8f,0x1 0x8f 0x1\n" +
+		"nodump 1\nkeyring _ses.ct 7\nfork 1\nprocess 1\n"
+	if string(out) != want {
+		t.Errorf("decoded\n%s\nwant\n%s", out, want)
+	}
+	// A truncated plan is refused.
+	cmd = exec.Command(bin, "bootstrap")
+	cmd.Stdin = bytes.NewReader(b.Bytes()[:len(b.Bytes())-2])
+	if out, err := cmd.Output(); err == nil || !strings.Contains(string(out), "malformed") {
+		t.Errorf("truncated plan: %v %s", err, out)
+	}
 }

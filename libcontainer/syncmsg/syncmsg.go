@@ -4,7 +4,7 @@
 // a 4-byte big-endian payload length, one type byte, then the payload.
 //
 //	parent -> init                     init -> parent
-//	B bootstrap (namespace plan, text) U  needs uid/gid maps (user ns unshared)
+//	B bootstrap (libcontainer/plan)    U  needs uid/gid maps (user ns unshared)
 //	M maps written                     P  init pid (decimal, host pid namespace)
 //	X process plan (libcontainer/plan) H  (create) mounts and /dev made: run
 //	  (after P)                           the prestart and createRuntime hooks

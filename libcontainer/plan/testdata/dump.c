@@ -2,11 +2,28 @@
 // stdin, prints what it decoded (roundtrip_test.go). Built by the test.
 #include "../../nsenter/process.c"
 
-int main(void) {
+// dump_bootstrap prints what the constructor's decoder made of a bootstrap
+// plan (dump bootstrap < plan).
+static int dump_bootstrap(const char *buf, uint32_t len) {
+  struct boot b;
+  if (parse_bootstrap(buf, len, &b) < 0) {
+    puts("malformed");
+    return 1;
+  }
+  for (int i = 0; i < b.njoin; i++) printf("join %s %s %#x\n", b.joins[i].name, b.joins[i].path, b.joins[i].flag);
+  printf("clone %#x\nmaps %d\ntimens %.*s|\n", b.cloneflags, b.maps, (int)b.tlen, b.timens);
+  printf("mempolicy %d %ld %#lx %s %#lx %#lx\n", b.mpol, b.mpol_mode, b.mpol_flags, b.mpol_words, b.mpol_mask[0],
+         b.mpol_mask[1]);
+  printf("nodump %d\nkeyring %s %ld\nfork %d\nprocess %d\n", b.nodump, b.keyring, b.keyring_want, b.fork, b.process);
+  return 0;
+}
+
+int main(int argc, char **argv) {
   static char buf[1 << 24];
   size_t len = 0;
   ssize_t n;
   while ((n = read(0, buf + len, sizeof(buf) - len)) > 0) len += (size_t)n;
+  if (argc > 1 && !strcmp(argv[1], "bootstrap")) return dump_bootstrap(buf, (uint32_t)len);
   struct plan p;
   if (parse_plan(buf, (uint32_t)len, &p) < 0) {
     puts("malformed");
