@@ -398,24 +398,36 @@ static char *look_path(struct plan *p) {
 
 // ---- the terminal ----
 
-// send_fd sends fd over sock as one message: name as payload, the fd as
-// SCM_RIGHTS (the console socket's format, as go-runc and conmon read it).
-static int send_fd(int sock, const char *name, int fd) {
+// fd_msg is a message of len bytes of data with fd as SCM_RIGHTS, in cbuf
+// (CMSG_SPACE(sizeof(int)) bytes): the console socket's format, as go-runc
+// and conmon read it, and the seccomp agent's.
+struct fd_msg {
+  struct iovec iov;
+  struct msghdr mh;
   char cbuf[CMSG_SPACE(sizeof(int))];
-  memset(cbuf, 0, sizeof(cbuf));
-  struct iovec iov = {(void *)name, strlen(name)};
-  struct msghdr mh = {0};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = cbuf;
-  mh.msg_controllen = sizeof(cbuf);
-  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+};
+
+static void fd_msg_init(struct fd_msg *m, const void *data, size_t len, int fd) {
+  memset(m, 0, sizeof(*m));
+  m->iov.iov_base = (void *)data;
+  m->iov.iov_len = len;
+  m->mh.msg_iov = &m->iov;
+  m->mh.msg_iovlen = 1;
+  m->mh.msg_control = m->cbuf;
+  m->mh.msg_controllen = sizeof(m->cbuf);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m->mh);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof(int));
+}
+
+// send_fd sends fd over sock as one message with name as its data.
+static int send_fd(int sock, const char *name, int fd) {
+  struct fd_msg m;
+  fd_msg_init(&m, name, strlen(name), fd);
   ssize_t r;
-  do r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+  do r = sendmsg(sock, &m.mh, MSG_NOSIGNAL);
   while (r < 0 && errno == EINTR);
   return r < 0 ? -1 : 0;
 }
@@ -482,18 +494,10 @@ static void load_filter(struct plan *p) {
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->sc_flags, &prog) < 0) filter_fail(errno, p->sc_flags);
     return;
   }
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  memset(cbuf, 0, sizeof(cbuf));
-  struct iovec iov = {p->notify_msg, p->notify_len};
-  struct msghdr mh = {0};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = cbuf;
-  mh.msg_controllen = sizeof(cbuf);
-  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
+  // Built before the window; the listener's fd goes in once it exists.
+  struct fd_msg m;
+  fd_msg_init(&m, p->notify_msg, p->notify_len, -1);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m.mh);
   uint64_t all = ~0ULL, old = 0;
   long sent = -1, listener;
   int install_err = 0, send_err = 0;
@@ -504,7 +508,7 @@ static void load_filter(struct plan *p) {
   } else {
     int lfd = (int)listener;
     memcpy(CMSG_DATA(c), &lfd, sizeof(int));
-    do sent = syscall(SYS_sendmsg, p->notify_fd, &mh, MSG_NOSIGNAL);
+    do sent = syscall(SYS_sendmsg, p->notify_fd, &m.mh, MSG_NOSIGNAL);
     while (sent < 0 && errno == EINTR);
     if (sent < 0) send_err = errno;
   }
