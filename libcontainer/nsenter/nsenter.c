@@ -19,13 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef CLONE_NEWCGROUP
-#define CLONE_NEWCGROUP 0x02000000
-#endif
-
 // keyctl(2), without libkeyutils.
 #define HUTCH_KEYCTL_DESCRIBE 6
 #define HUTCH_KEYCTL_SETPERM 5

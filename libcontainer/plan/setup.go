@@ -3,8 +3,9 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -170,12 +171,7 @@ func (s *Setup) encode(b *builder) error {
 			b.add(x.tag, x.value)
 		}
 	}
-	keys := make([]string, 0, len(s.Sysctl))
-	for k := range s.Sysctl {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(s.Sysctl)) {
 		field := fmt.Sprintf("linux.sysctl[%q]", k)
 		if err := str(field, k+s.Sysctl[k]); err != nil {
 			return err
