@@ -7,7 +7,6 @@ import (
 	"path"
 	"slices"
 	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -92,6 +91,8 @@ const (
 	EnterChroot = 'c'
 )
 
+// The config was validated: the strings hold no NUL (the C side reads
+// them as C strings).
 func (s *Setup) encode(b *builder) error {
 	if s.Setsid {
 		b.add('s', "")
@@ -105,9 +106,6 @@ func (s *Setup) encode(b *builder) error {
 	for _, m := range s.Mounts {
 		rec := string(m.Op)
 		for _, a := range m.Args {
-			if strings.IndexByte(a, 0) >= 0 {
-				return fmt.Errorf("mounts: %q contains a NUL byte", a)
-			}
 			rec += "\x00" + a
 		}
 		b.add('m', rec)
@@ -117,9 +115,6 @@ func (s *Setup) encode(b *builder) error {
 			return errors.New("root.path: /dev cannot be made without a root")
 		}
 		for _, d := range s.Devices {
-			if strings.IndexByte(d.Path, 0) >= 0 || strings.IndexByte(d.Label, 0) >= 0 {
-				return fmt.Errorf("%s: path: contains a NUL byte", d.Label)
-			}
 			bind := 0
 			if d.Bind {
 				bind = 1
@@ -138,53 +133,26 @@ func (s *Setup) encode(b *builder) error {
 	if s.Hooks {
 		b.add('w', "")
 	}
-	for i, h := range s.CreateHooks {
-		rec, err := hookRecord(h)
-		if err != nil {
-			return fmt.Errorf("hooks.createContainer[%d]: %w", i, err)
-		}
-		b.add('G', rec)
+	for _, h := range s.CreateHooks {
+		b.add('G', hookRecord(h))
 	}
 	if s.EnterRoot != 0 {
-		if strings.IndexByte(s.Rootfs, 0) >= 0 {
-			return errors.New("root.path: contains a NUL byte")
-		}
 		b.add('v', string(s.EnterRoot)+"\x00"+s.Rootfs)
 	}
-	str := func(field, v string) error {
-		if strings.IndexByte(v, 0) >= 0 {
-			return fmt.Errorf("%s: contains a NUL byte", field)
-		}
-		return nil
-	}
 	if s.SetNames {
-		for _, x := range []struct {
-			tag          byte
-			field, value string
-		}{{'h', "hostname", s.Hostname}, {'d', "domainname", s.Domainname}} {
-			if x.value == "" {
-				continue
-			}
-			if err := str(x.field, x.value); err != nil {
-				return err
-			}
-			b.add(x.tag, x.value)
+		if s.Hostname != "" {
+			b.add('h', s.Hostname)
+		}
+		if s.Domainname != "" {
+			b.add('d', s.Domainname)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Sysctl)) {
-		field := fmt.Sprintf("linux.sysctl[%q]", k)
-		if err := str(field, k+s.Sysctl[k]); err != nil {
-			return err
-		}
 		b.add('y', k+"\x00"+s.Sysctl[k])
 	}
-	paths := func(tag byte, field string, list []string, once bool) error {
+	paths := func(tag byte, list []string, once bool) {
 		seen := make(map[string]bool, len(list))
 		for i, p := range list {
-			f := fmt.Sprintf("%s[%d]", field, i)
-			if err := str(f, p); err != nil {
-				return err
-			}
 			if once {
 				clean := cleanAbs(p)
 				if seen[clean] {
@@ -194,14 +162,9 @@ func (s *Setup) encode(b *builder) error {
 			}
 			b.add(tag, strconv.Itoa(i)+"\x00"+p)
 		}
-		return nil
 	}
-	if err := paths('o', "linux.readonlyPaths", s.ReadonlyPaths, false); err != nil {
-		return err
-	}
-	if err := paths('x', "linux.maskedPaths", s.MaskedPaths, true); err != nil {
-		return err
-	}
+	paths('o', s.ReadonlyPaths, false)
+	paths('x', s.MaskedPaths, true)
 	if s.MaskData != "" {
 		b.add('M', s.MaskData)
 	}

@@ -35,6 +35,7 @@ func Validate(s *specs.Spec, bundle string) error {
 	if s.Linux != nil {
 		validateLinux(&errs, s)
 	}
+	validateNUL(&errs, s)
 	return errors.Join(errs...)
 }
 

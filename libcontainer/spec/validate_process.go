@@ -48,6 +48,7 @@ func validateProcess(errs *errList, p *specs.Process) {
 	if p.ConsoleSize != nil && !p.Terminal {
 		errs.add("process.consoleSize: requires process.terminal to be true")
 	}
+	validateProcessNUL(errs, p)
 	validateUser(errs, &p.User)
 	validateRlimits(errs, p.Rlimits)
 	validateCapabilities(errs, p.Capabilities)

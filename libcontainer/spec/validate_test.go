@@ -442,3 +442,25 @@ func TestValidateIntelRdt(t *testing.T) {
 		{"schemata no values", rdt(specs.LinuxIntelRdt{Schemata: []string{"MB:"}}), `linux.intelRdt.schemata[0]: "MB:" is not a schemata line`},
 	})
 }
+
+// Strings that reach the init's C decoders must not hold a NUL, which
+// would cut them short there.
+func TestValidateNUL(t *testing.T) {
+	runValidateCases(t, []validateCase{
+		{"arg", func(s *specs.Spec) { s.Process.Args = []string{"sh", "a\x00b"} }, "process.args[1]: contains a NUL byte"},
+		{"env", func(s *specs.Spec) { s.Process.Env = []string{"A=b\x00c"} }, "process.env[0]: contains a NUL byte"},
+		{"cwd", func(s *specs.Spec) { s.Process.Cwd = "/a\x00" }, "process.cwd: contains a NUL byte"},
+		{"mount destination", func(s *specs.Spec) { s.Mounts[0].Destination = "/proc\x00/x" },
+			"mounts[0].destination: contains a NUL byte"},
+		{"mount option", func(s *specs.Spec) { s.Mounts[1].Options = []string{"nosuid", "mode=755\x00"} },
+			"mounts[1].options[1]: contains a NUL byte"},
+		{"startContainer hook arg", func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/true", Args: []string{"true", "\x00"}}}}
+		}, "hooks.startContainer[0].args[1]: contains a NUL byte"},
+		{"sysctl value", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1\x00"} },
+			`linux.sysctl["net.ipv4.ip_forward"]: contains a NUL byte`},
+		{"masked path", func(s *specs.Spec) { s.Linux.MaskedPaths = []string{"/proc/kcore\x00"} },
+			"linux.maskedPaths[0]: contains a NUL byte"},
+		{"hostname", func(s *specs.Spec) { s.Hostname = "h\x00" }, "hostname: contains a NUL byte"},
+	})
+}

@@ -66,6 +66,19 @@ expect_create_error() {
 	expect_create_error 'process\.cwd'
 }
 
+@test "a NUL byte in a string the init reads is refused, naming the field" {
+	# JSON can carry one; a C string would end there.
+	update_config '.process.args = ["sh", "-c", "echo a\u0000b"]'
+	expect_create_error 'process\.args\[2\]: contains a NUL byte'
+	# Refused by validation, before any init process exists.
+	if command -v strace >/dev/null; then
+		strace -f -qq -e trace=execve -o "$TESTDIR/nul.strace" "$HUTCH" --root "$ROOT" create --bundle "$BUNDLE" ct </dev/null 2>/dev/null && fail "create succeeded"
+		! grep -q '"hutch", "init"' "$TESTDIR/nul.strace" || fail "an init was started"
+	fi
+	update_config '.process.args = ["true"] | .linux.maskedPaths += ["/proc/x\u0000y"]'
+	expect_create_error 'linux\.maskedPaths\[[0-9]+\]: contains a NUL byte'
+}
+
 @test "args[0] not found in PATH" {
 	set_args nonexistent-command
 	expect_create_error 'executable file not found in \$PATH'
