@@ -641,12 +641,13 @@ func (p *initLauncher) setupPlan() (*plan.Setup, error) {
 		u.CreateHooks = s.Hooks.CreateContainer
 	}
 	if p.enterRoot != 0 {
-		mounts, err := p.mountPlan()
+		inUserNS := p.inUserNS()
+		mounts, err := p.mountPlan(inUserNS)
 		if err != nil {
 			return nil, err
 		}
 		u.Mounts = mounts
-		if err := rootfs.DevPlan(s, p.inUserNS(), u); err != nil {
+		if err := rootfs.DevPlan(s, inUserNS, u); err != nil {
 			return nil, err
 		}
 	}
@@ -701,11 +702,11 @@ func (p *initLauncher) decideRoot() error {
 
 // mountPlan decides the root's mounts (rootfs.MountPlan) for the init,
 // which is in its namespaces now.
-func (p *initLauncher) mountPlan() ([]plan.MountStep, error) {
+func (p *initLauncher) mountPlan(inUserNS bool) ([]plan.MountStep, error) {
 	s := p.spec
 	_, joinedMount := spec.HasNamespace(s, specs.MountNamespace)
 	o := rootfs.Options{
-		Rootfs: p.rootfs, InUserNS: p.inUserNS(),
+		Rootfs: p.rootfs, InUserNS: inUserNS,
 		NewNetNS: newNS(s, specs.NetworkNamespace), NewCgroupNS: newNS(s, specs.CgroupNamespace),
 		SharedMountNS: p.hostMount || joinedMount != "", TreeFds: p.treeFds,
 	}

@@ -22,9 +22,6 @@ type Mount struct {
 	SuperOpts  string
 }
 
-// Self reads the calling process's mount table.
-func Self() ([]Mount, error) { return Read("/proc/self/mountinfo") }
-
 // Read parses the mountinfo file at path.
 func Read(path string) ([]Mount, error) {
 	f, err := os.Open(path)

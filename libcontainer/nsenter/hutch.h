@@ -35,6 +35,22 @@ void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void fail_errno(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void fail_text(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+// Newer than some C library headers.
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+
+// mount_id_at is the mount id (as mountinfo lists it) of path at dirfd, of
+// dirfd itself with path ""; -1 with errno (pivot.c).
+int mount_id_at(int dirfd, const char *path);
+
 // Paths inside the container's root (inroot.c); fds or -1 with errno.
 #include <sys/types.h>
 int in_root_open(int root, const char *path, int flags);

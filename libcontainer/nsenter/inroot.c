@@ -145,33 +145,47 @@ static int is_dir(int fd) {
   return 0;
 }
 
-// last_in_parent: the common case of a missing last component (a mount
-// point on a fresh tmpfs): the parent resolved inside root, the last
-// component made there with make and opened without following it; -1 when
-// that does not apply, and the walk does the whole job.
-static int last_in_parent(int root, const char *path, int dir, mode_t mode) {
+// split_last splits path into a copy holding its parent (*dir, "" for a
+// path of one component) and its last component (*name, inside the same
+// copy, which the caller frees); NULL when there is no last component to
+// act on ("/", ".", "..").
+static char *split_last(const char *path, const char **dir, const char **name) {
   char *dup = strdup(path);
   if (!dup) _exit(1);
   size_t n = strlen(dup);
   while (n > 1 && dup[n - 1] == '/') dup[--n] = 0;
-  char *slash = strrchr(dup, '/'), *name = slash ? slash + 1 : dup;
-  int fd = -1;
-  if (*name && strcmp(name, ".") && strcmp(name, "..")) {
-    if (slash) *slash = 0;
-    int parent = in_root_open(root, slash ? dup : "", O_PATH | O_DIRECTORY);
-    if (parent >= 0) {
-      int r = dir ? mkdirat(parent, name, mode) : openat(parent, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, mode);
-      if (!dir && r >= 0) close(r);
-      if (r >= 0 || errno == EEXIST) {
-        fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st;
-        if (fd >= 0 && (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode))) {
-          close(fd);
-          fd = -1;
-        }
+  char *slash = strrchr(dup, '/');
+  *name = slash ? slash + 1 : dup;
+  if (!**name || !strcmp(*name, ".") || !strcmp(*name, "..")) {
+    free(dup);
+    return NULL;
+  }
+  if (slash) *slash = 0;
+  *dir = slash ? dup : "";
+  return dup;
+}
+
+// last_in_parent: the common case of a missing last component (a mount
+// point on a fresh tmpfs): the parent resolved inside root, the last
+// component made there and opened without following it; -1 when that does
+// not apply, and the walk does the whole job.
+static int last_in_parent(int root, const char *path, int dir, mode_t mode) {
+  const char *parent_path, *name;
+  char *dup = split_last(path, &parent_path, &name);
+  if (!dup) return -1;
+  int fd = -1, parent = in_root_open(root, parent_path, O_PATH | O_DIRECTORY);
+  if (parent >= 0) {
+    int r = dir ? mkdirat(parent, name, mode) : openat(parent, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, mode);
+    if (!dir && r >= 0) close(r);
+    if (r >= 0 || errno == EEXIST) {
+      fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (fd >= 0 && (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode))) {
+        close(fd);
+        fd = -1;
       }
-      close(parent);
     }
+    close(parent);
   }
   free(dup);
   return fd;
@@ -207,20 +221,14 @@ int in_root_create(int root, const char *path, mode_t mode) {
 // O_PATH fd of the parent, with *name its last component, for the *at(2)
 // calls that act on the last component itself (mknodat, symlinkat).
 int in_root_parent(int root, const char *path, mode_t dmode, char **name) {
-  char *dup = strdup(path);
-  if (!dup) _exit(1);
-  size_t n = strlen(dup);
-  while (n > 1 && dup[n - 1] == '/') dup[--n] = 0;
-  char *slash = strrchr(dup, '/'), *last = slash ? slash + 1 : dup;
-  if (!*last || !strcmp(last, ".") || !strcmp(last, "..")) {
-    free(dup);
+  const char *dir, *last;
+  char *dup = split_last(path, &dir, &last);
+  if (!dup) {
     errno = EINVAL;
     return -1;
   }
-  *name = strdup(last);
-  if (!*name) _exit(1);
-  if (slash) *slash = 0;
-  int fd = in_root_mkdir_all(root, slash ? (*dup ? dup : "/") : "/", dmode);
+  if (!(*name = strdup(last))) _exit(1);
+  int fd = in_root_mkdir_all(root, *dir ? dir : "/", dmode);
   free(dup);
   return fd;
 }

@@ -24,16 +24,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-#ifndef STATX_MNT_ID
-#define STATX_MNT_ID 0x00001000U
-#endif
 
 struct mstate {
   int root;          // the rootfs, after R
@@ -59,26 +49,19 @@ static int reopen(struct mstate *st, const char *dest, int flags) {
   return fd;
 }
 
-// mount_id of fd itself.
-static int mount_id(int fd) {
-  struct statx stx;
-  if (statx(fd, "", AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0) return -1;
-  return (int)stx.stx_mnt_id;
-}
-
 // make_parent_private makes the mount that holds path private, so that a
 // bind of path does not join a shared peer group (pivot_root refuses a
 // new root whose parent mount is shared).
 static void make_parent_private(const char *path) {
   int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) fail_errno("linux.rootfsPropagation: open %s", path);
-  int id = mount_id(fd);
+  int id = mount_id_at(fd, "");
   for (;;) {
     int up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (up < 0) fail_errno("linux.rootfsPropagation: the mount holding %s", path);
     struct stat a, b;
     int top = fstat(fd, &a) == 0 && fstat(up, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-    if (top || mount_id(up) != id) {
+    if (top || mount_id_at(up, "") != id) {
       close(up);
       break;
     }

@@ -18,10 +18,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef STATX_MNT_ID
-#define STATX_MNT_ID 0x00001000U
-#endif
-
 static void pivot(const char *rootfs) {
   int old = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (old < 0) fail_errno("pivot_root: open old root");
@@ -62,7 +58,7 @@ static void chroot_into(const char *rootfs) {
 
 struct mnt { int id, parent; char *root, *point, *fstype; };
 
-static int mount_id_at(int dirfd, const char *path) {
+int mount_id_at(int dirfd, const char *path) {
   struct statx stx;
   int flags = AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW | (*path ? 0 : AT_EMPTY_PATH);
   if (statx(dirfd, path, flags, STATX_MNT_ID, &stx) < 0) return -1;

@@ -33,9 +33,6 @@
 #define MOUNT_ATTR_NODEV 0x4
 #define MOUNT_ATTR_NOEXEC 0x8
 #endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
 
 // ---- phases (--timings), sent with ready as the Go side encodes them ----
 

@@ -67,37 +67,6 @@ func CreateInRootFd(rootDir *os.File, unsafePath string, mode os.FileMode) (*os.
 	return walk(rootDir, unsafePath, walkOpts{createFile: true, fileMode: unixPerm(mode), dirMode: 0o755})
 }
 
-// OpenParentInRoot creates the missing parent directories of unsafePath
-// inside root and returns an O_PATH handle to the parent directory plus
-// the final name, for *at(2) calls (mknodat, symlinkat, unlinkat) that
-// must act on the last component itself. The name is never "", "." or "..".
-func OpenParentInRoot(root, unsafePath string, dirMode os.FileMode) (*os.File, string, error) {
-	rootDir, err := openRoot(root)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rootDir.Close()
-	return OpenParentInRootFd(rootDir, unsafePath, dirMode)
-}
-
-// OpenParentInRootFd is OpenParentInRoot with an already open root handle.
-func OpenParentInRootFd(rootDir *os.File, unsafePath string, dirMode os.FileMode) (*os.File, string, error) {
-	parts := splitPath(unsafePath)
-	if len(parts) == 0 || parts[len(parts)-1] == ".." {
-		return nil, "", &os.PathError{Op: "open parent", Path: unsafePath, Err: unix.EINVAL}
-	}
-	name := parts[len(parts)-1]
-	dir := "/"
-	for _, p := range parts[:len(parts)-1] {
-		dir += p + "/"
-	}
-	f, err := MkdirAllInRootFd(rootDir, dir, dirMode)
-	if err != nil {
-		return nil, "", err
-	}
-	return f, name, nil
-}
-
 // existingInRoot returns an O_PATH handle to unsafePath when it already
 // exists, resolved by the kernel with openat2(RESOLVE_IN_ROOT), which
 // follows symlinks inside root exactly as walk does: one syscall instead of

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -269,13 +268,4 @@ func validatePathList(errs *errList, field string, paths []string) {
 			errs.add("%s[%d]: must be an absolute path, got %q", field, i, p)
 		}
 	}
-}
-
-// unwrapPathError drops the "stat <path>:" prefix, since callers name the path.
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
