@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/hutch-runtime/hutch/libcontainer"
+	"github.com/hutch-runtime/hutch/libcontainer/hugeheap"
 )
 
 var createFlags = []cli.Flag{
@@ -26,6 +27,7 @@ var createCommand = &cli.Command{
 	ArgsUsage: "<container-id>",
 	Flags:     createFlags,
 	Action: func(ctx *cli.Context) error {
+		hugeheap.Advise()
 		id, err := needID(ctx)
 		if err != nil {
 			return err
