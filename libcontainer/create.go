@@ -526,14 +526,6 @@ func (p *initLauncher) converse(sock *os.File) error {
 				// The intermediate forked the init into the pid namespace.
 				p.cmd.Wait()
 			}
-			start, _, err := state.ProcStartTime(pid)
-			if err != nil {
-				return fmt.Errorf("container init %d vanished: %w", pid, err)
-			}
-			p.st.Pid, p.st.StartTime = pid, start
-			if err := p.entry.Save(p.st); err != nil {
-				return err
-			}
 			// The init is in its namespaces: hand it the devices before
 			// any hook or container code runs.
 			if p.netdevs, err = netdev.Move(s.Linux.NetDevices, pid); err != nil {
@@ -553,6 +545,17 @@ func (p *initLauncher) converse(sock *os.File) error {
 				return err
 			}
 			p.t.Mark("send_plan")
+			// On the record while the init mounts (abort kills an init
+			// known but not recorded yet).
+			start, _, err := state.ProcStartTime(pid)
+			if err != nil {
+				return fmt.Errorf("container init %d vanished: %w", pid, err)
+			}
+			p.st.Pid, p.st.StartTime = pid, start
+			if err := p.entry.Save(p.st); err != nil {
+				return err
+			}
+			p.t.Mark("save_pid")
 		case syncmsg.Hooks:
 			p.t.Mark("wait_init_mounts")
 			if p.hostMount {
