@@ -522,10 +522,6 @@ func (p *initLauncher) converse(sock *os.File) error {
 			}
 			p.initPid = pid
 			p.st.Keyring = keyring
-			if pid != p.cmd.Process.Pid {
-				// The intermediate forked the init into the pid namespace.
-				p.cmd.Wait()
-			}
 			// The init is in its namespaces: hand it the devices before
 			// any hook or container code runs.
 			if p.netdevs, err = netdev.Move(s.Linux.NetDevices, pid); err != nil {
@@ -545,6 +541,12 @@ func (p *initLauncher) converse(sock *os.File) error {
 				return err
 			}
 			p.t.Mark("send_plan")
+			if pid != p.cmd.Process.Pid {
+				// The intermediate forked the init into the pid
+				// namespace, sent the pid and exits: reaped while the
+				// init mounts.
+				p.cmd.Wait()
+			}
 			// On the record while the init mounts (abort kills an init
 			// known but not recorded yet).
 			start, _, err := state.ProcStartTime(pid)

@@ -298,9 +298,6 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if pid != cmd.Process.Pid {
-		cmd.Wait() // the intermediate that forked into the pid namespace
-	}
 	if pp.NotifyFd > 0 {
 		if pp.NotifyMsg, err = seccomp.ListenerMessage(&specs.ContainerProcessState{
 			Pid: pid, Metadata: profile.ListenerMetadata, State: c.OCI().State(),
@@ -316,6 +313,11 @@ func startExec(store state.Store, o ExecOpts) (int, error) {
 		return fail(err)
 	}
 	t.Mark("send_plan")
+	if pid != cmd.Process.Pid {
+		// The intermediate that forked into the pid namespace, which
+		// exits after the pid: reaped while the process is set up.
+		cmd.Wait()
+	}
 	// The socket is close-on-exec in the child: EOF means execve worked.
 	typ, msg, err := syncmsg.Recv(sock)
 	t.Mark("execve")
