@@ -1,7 +1,7 @@
-// Package procattr applies the per-thread process attributes of the
-// runtime spec that the container process inherits at execve: personality,
-// I/O priority, scheduler and CPU affinity. Each is set on the thread that
-// will exec, so Apply must run on the container init's locked thread.
+// Package procattr validates the per-thread process attributes of the
+// runtime spec that the container process inherits at execve (personality,
+// I/O priority, scheduler and CPU affinity) and translates them into the
+// values the process executor sets (libcontainer/plan).
 package procattr
 
 import (
@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // Linux personality domains (<linux/personality.h>).
@@ -19,10 +18,7 @@ const (
 	perLinux32 = 0x0008
 )
 
-const (
-	ioprioClassShift = 13
-	ioprioWhoProcess = 1
-)
+const ioprioClassShift = 13
 
 var ioClasses = map[specs.IOPriorityClass]int{
 	specs.IOPRIO_CLASS_RT: 1, specs.IOPRIO_CLASS_BE: 2, specs.IOPRIO_CLASS_IDLE: 3,
@@ -88,56 +84,6 @@ func ValidateProcess(p *specs.Process) error {
 	return nil
 }
 
-// ApplyInitialAffinity sets execCPUAffinity.initial, as early as possible
-// in the init.
-func ApplyInitialAffinity(p *specs.Process) error {
-	if p.ExecCPUAffinity == nil || p.ExecCPUAffinity.Initial == "" {
-		return nil
-	}
-	return setAffinity("process.execCPUAffinity.initial", p.ExecCPUAffinity.Initial)
-}
-
-// Apply sets personality, I/O priority, scheduler and the final CPU
-// affinity on the calling thread, right before execve.
-func Apply(s *specs.Spec) error {
-	if s.Linux != nil && s.Linux.Personality != nil {
-		dom, err := personality(s.Linux.Personality)
-		if err != nil {
-			return err
-		}
-		if _, _, errno := unix.RawSyscall(unix.SYS_PERSONALITY, uintptr(dom), 0, 0); errno != 0 {
-			return fmt.Errorf("linux.personality: %w", errno)
-		}
-	}
-	return ApplyProcess(s.Process)
-}
-
-// ApplyProcess sets the process-level attributes (also for exec).
-func ApplyProcess(p *specs.Process) error {
-	if io := p.IOPriority; io != nil {
-		prio := ioClasses[io.Class]<<ioprioClassShift | io.Priority
-		if _, _, errno := unix.RawSyscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, 0, uintptr(prio)); errno != 0 {
-			return fmt.Errorf("process.ioPriority: ioprio_set: %w", errno)
-		}
-	}
-	if sc := p.Scheduler; sc != nil {
-		attr := &unix.SchedAttr{
-			Policy: policies[sc.Policy], Nice: sc.Nice, Priority: uint32(sc.Priority),
-			Runtime: sc.Runtime, Deadline: sc.Deadline, Period: sc.Period,
-		}
-		for _, f := range sc.Flags {
-			attr.Flags |= schedFlags[f]
-		}
-		if err := unix.SchedSetAttr(0, attr, 0); err != nil {
-			return fmt.Errorf("process.scheduler: sched_setattr(policy %s): %w", sc.Policy, err)
-		}
-	}
-	if a := p.ExecCPUAffinity; a != nil && a.Final != "" {
-		return setAffinity("process.execCPUAffinity.final", a.Final)
-	}
-	return nil
-}
-
 func personality(p *specs.LinuxPersonality) (uint, error) {
 	if len(p.Flags) > 0 {
 		return 0, fmt.Errorf("linux.personality.flags: no flags are defined, got %v", p.Flags)
@@ -149,21 +95,6 @@ func personality(p *specs.LinuxPersonality) (uint, error) {
 		return perLinux32, nil
 	}
 	return 0, fmt.Errorf("linux.personality.domain: unknown domain %q (LINUX or LINUX32)", p.Domain)
-}
-
-func setAffinity(field, list string) error {
-	cpus, err := parseCPUs(list)
-	if err != nil {
-		return fmt.Errorf("%s: %w", field, err)
-	}
-	var set unix.CPUSet
-	for _, c := range cpus {
-		set.Set(c)
-	}
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return fmt.Errorf("%s: sched_setaffinity(%s): %w", field, list, err)
-	}
-	return nil
 }
 
 // parseCPUs parses a cpu list such as "0-3,6".
