@@ -605,8 +605,13 @@ func (p *initLauncher) converse(sock *os.File) error {
 // state is the container's state for the startContainer hooks.
 func (p *initLauncher) processPlan(state []byte) ([]byte, error) {
 	s := p.spec
+	// The runtime-spec: execCPUAffinity "is not applicable to the
+	// container's init process"; exec applies it to the processes it
+	// starts.
+	init := *s.Process
+	init.ExecCPUAffinity = nil
 	pp := &plan.Process{
-		Process: s.Process, Personality: s.Linux.Personality, Seccomp: p.filter,
+		Process: &init, Personality: s.Linux.Personality, Seccomp: p.filter,
 		PreserveFds: p.opts.PreserveFds, ConsoleFd: p.consoleFd, FifoFd: p.fifoFd,
 	}
 	if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {

@@ -41,11 +41,20 @@ teardown() {
 	[ "$output" = "best-effort: prio 6" ]
 }
 
-@test "process.execCPUAffinity.final is the process's CPU set" {
+# The runtime-spec: execCPUAffinity "is not applicable to the container's
+# init process". CRI-O sets it in the container's config for the processes
+# it execs; the init keeps the CPUs of its cgroup.
+@test "process.execCPUAffinity.final is an exec'd process's CPU set, not the init's" {
 	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+	all=$(awk '/Cpus_allowed_list/ {print $2}' /proc/self/status)
+	[ "$all" != 1 ] || skip "this shell runs on CPU 1 only"
 	update_config '.process.execCPUAffinity = {initial: "0", final: "1"}'
-	set_args /bin/sh -c 'awk "/Cpus_allowed_list/ {print \$2}" /proc/self/status'
-	run hutch run --bundle "$BUNDLE" ct
+	set_args /bin/sh -c 'awk "/Cpus_allowed_list/ {print \$2}" /proc/self/status; echo ready; exec sleep 1000'
+	hutch_start_bg aff
+	wait_file_contains "$TESTDIR/aff.out" ready
+	[ "$(head -n 1 "$TESTDIR/aff.out")" = "$all" ]
+	# exec inherits the config's process, execCPUAffinity included.
+	run hutch exec aff awk '/Cpus_allowed_list/ {print $2}' /proc/self/status
 	[ "$status" -eq 0 ]
 	[ "$output" = 1 ]
 }
