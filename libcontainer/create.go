@@ -313,7 +313,12 @@ type initLauncher struct {
 	// (plan.EnterPivot, ...), 0 when it uses a joined mount namespace as
 	// it is (see decideRoot).
 	enterRoot byte
-	netdevs   *netdev.Moved
+	// setup is the container's set-up, planned while the init makes its
+	// namespaces (planAhead); mounts is its mount plan, which the cgroup
+	// mounts complete once the init is in them.
+	setup   *plan.Setup
+	mounts  *rootfs.Mounts
+	netdevs *netdev.Moved
 	// st is the record, saved as things are made (see Create).
 	st *state.State
 	t  *timing.Phases
@@ -488,6 +493,10 @@ func (p *initLauncher) start() error {
 	if err := syncmsg.Send(parentSock, syncmsg.Bootstrap, boot.Bytes()); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)
 	}
+	if err := p.planAhead(); err != nil {
+		return err
+	}
+	p.t.Mark("plan_ahead")
 	return p.converse(parentSock)
 }
 
@@ -527,7 +536,16 @@ func (p *initLauncher) converse(sock *os.File) error {
 			if p.netdevs, err = netdev.Move(s.Linux.NetDevices, pid); err != nil {
 				return err
 			}
-			if err := p.decideRoot(); err != nil {
+			if p.setup == nil {
+				// Not planned ahead: the init's mount namespace decides.
+				if err := p.decideRoot(); err != nil {
+					return err
+				}
+				if p.setup, err = p.setupPlan(); err != nil {
+					return err
+				}
+			}
+			if err := p.finishMounts(); err != nil {
 				return err
 			}
 			// The init is the process executor from here on: its plan
@@ -617,11 +635,7 @@ func (p *initLauncher) processPlan(state []byte) ([]byte, error) {
 	if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
 		pp.StartHooks, pp.HookState = s.Hooks.StartContainer, state
 	}
-	setup, err := p.setupPlan()
-	if err != nil {
-		return nil, err
-	}
-	pp.Setup = setup
+	pp.Setup = p.setup
 	if p.seccompFd > 0 {
 		msg, err := seccomp.ListenerMessage(&specs.ContainerProcessState{
 			Pid: p.initPid, Metadata: s.Linux.Seccomp.ListenerMetadata,
@@ -635,7 +649,24 @@ func (p *initLauncher) processPlan(state []byte) ([]byte, error) {
 	return pp.Encode()
 }
 
-// setupPlan is the container's own set-up after pivot_root.
+// planAhead plans the container's set-up while the init makes its
+// namespaces: all of it but the cgroup mounts (finishMounts), unless the
+// mount namespace is joined by path, where what the init finds there
+// decides (decideRoot).
+func (p *initLauncher) planAhead() error {
+	if _, joined := spec.HasNamespace(p.spec, specs.MountNamespace); joined != "" {
+		return nil
+	}
+	if err := p.decideRoot(); err != nil {
+		return err
+	}
+	var err error
+	p.setup, err = p.setupPlan()
+	return err
+}
+
+// setupPlan is the container's own set-up after pivot_root; its mounts
+// are begun (p.mounts) and completed by finishMounts.
 func (p *initLauncher) setupPlan() (*plan.Setup, error) {
 	s := p.spec
 	l := s.Linux
@@ -652,11 +683,10 @@ func (p *initLauncher) setupPlan() (*plan.Setup, error) {
 	}
 	if p.enterRoot != 0 {
 		inUserNS := p.inUserNS()
-		mounts, err := p.mountPlan(inUserNS)
-		if err != nil {
+		var err error
+		if p.mounts, err = p.beginMounts(inUserNS); err != nil {
 			return nil, err
 		}
-		u.Mounts = mounts
 		if err := rootfs.DevPlan(s, inUserNS, u); err != nil {
 			return nil, err
 		}
@@ -674,7 +704,7 @@ func (p *initLauncher) setupPlan() (*plan.Setup, error) {
 	return u, nil
 }
 
-// decideRoot decides how the init, in its namespaces now, enters its root.
+// decideRoot decides how the init enters its root.
 // A mount namespace joined by path is another's: where root.path exists in
 // it, the container gets its mounts there under a bind of its root and a
 // chroot, never a change of the namespace's own root or propagation. Where
@@ -710,9 +740,9 @@ func (p *initLauncher) decideRoot() error {
 	return nil
 }
 
-// mountPlan decides the root's mounts (rootfs.MountPlan) for the init,
-// which is in its namespaces now.
-func (p *initLauncher) mountPlan(inUserNS bool) ([]plan.MountStep, error) {
+// beginMounts plans the root's mounts but the cgroup ones
+// (rootfs.BeginMountPlan).
+func (p *initLauncher) beginMounts(inUserNS bool) (*rootfs.Mounts, error) {
 	s := p.spec
 	_, joinedMount := spec.HasNamespace(s, specs.MountNamespace)
 	o := rootfs.Options{
@@ -723,17 +753,25 @@ func (p *initLauncher) mountPlan(inUserNS bool) ([]plan.MountStep, error) {
 	if s.Linux.MountLabel != "" {
 		o.MountLabel, o.SELinux = s.Linux.MountLabel, lsm.SELinuxEnabled()
 	}
-	for _, m := range s.Mounts {
-		if m.Type == "cgroup" {
-			v, err := rootfs.ReadCgroupView(p.initPid)
-			if err != nil {
-				return nil, fmt.Errorf("mounts (cgroup): container init %d: %w", p.initPid, err)
-			}
-			o.Cgroups = v
-			break
+	return rootfs.BeginMountPlan(s, o)
+}
+
+// finishMounts completes the mount plan once the init is in its
+// namespaces: its cgroup mounts follow its view of the host's cgroups.
+func (p *initLauncher) finishMounts() error {
+	if p.mounts == nil {
+		return nil
+	}
+	var v *rootfs.CgroupView
+	if p.mounts.NeedsCgroups() {
+		var err error
+		if v, err = rootfs.ReadCgroupView(p.initPid); err != nil {
+			return fmt.Errorf("mounts (cgroup): container init %d: %w", p.initPid, err)
 		}
 	}
-	return rootfs.MountPlan(s, o)
+	var err error
+	p.setup.Mounts, err = p.mounts.Finish(v)
+	return err
 }
 
 // inUserNS: the init is in a user namespace, its own or the one hutch runs

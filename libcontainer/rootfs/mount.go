@@ -20,6 +20,26 @@ import (
 // there, what a bind source is, where a destination resolves) is found out
 // when the step runs, as the step says.
 func MountPlan(s *specs.Spec, o Options) ([]plan.MountStep, error) {
+	m, err := BeginMountPlan(s, o)
+	if err != nil {
+		return nil, err
+	}
+	return m.Finish(o.Cgroups)
+}
+
+// Mounts is a mount plan made in two steps. Only the cgroup mounts need
+// the container init in its namespaces (its view of the host's cgroups,
+// ReadCgroupView); create plans the rest while the init makes them.
+type Mounts struct {
+	s    *specs.Spec
+	o    Options
+	head steps
+	// One list per spec mount; a cgroup mount's is planned by Finish.
+	each []steps
+}
+
+// BeginMountPlan plans every mount of MountPlan but the cgroup mounts.
+func BeginMountPlan(s *specs.Spec, o Options) (*Mounts, error) {
 	if s == nil {
 		return nil, errors.New("rootfs: no spec")
 	}
@@ -34,7 +54,7 @@ func MountPlan(s *specs.Spec, o Options) ([]plan.MountStep, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out steps
+	m := &Mounts{s: s, o: o, each: make([]steps, len(s.Mounts))}
 	// In a shared mount namespace, its "/" and the mount holding the
 	// rootfs are the host's or another container's: left as they are.
 	if !o.SharedMountNS {
@@ -46,20 +66,64 @@ func MountPlan(s *specs.Spec, o Options) ([]plan.MountStep, error) {
 		if initial&unix.MS_UNBINDABLE != 0 {
 			initial = initial&^unix.MS_UNBINDABLE | unix.MS_PRIVATE
 		}
-		out.add('P', num(initial))
+		m.head.add('P', num(initial))
 		if pflags&unix.MS_SHARED != 0 {
 			// pivot_root refuses a new root whose parent mount is shared.
-			out.add('Q', o.Rootfs)
+			m.head.add('Q', o.Rootfs)
 		}
 	}
-	out.add('R', o.Rootfs)
+	m.head.add('R', o.Rootfs)
 	for i := range s.Mounts {
-		e := &entry{out: &out, i: i, m: &s.Mounts[i], o: o}
-		if err := e.mount(); err != nil {
+		if s.Mounts[i].Type == "cgroup" {
+			continue
+		}
+		if err := m.plan(i); err != nil {
 			return nil, err
 		}
 	}
+	return m, nil
+}
+
+// NeedsCgroups says whether Finish needs the init's view of the host's
+// cgroups: the config has a cgroup mount.
+func (m *Mounts) NeedsCgroups() bool {
+	for i := range m.s.Mounts {
+		if m.s.Mounts[i].Type == "cgroup" {
+			return true
+		}
+	}
+	return false
+}
+
+// Finish plans the cgroup mounts with the container init's view v (nil
+// when there are none) and returns the whole plan in the config's order.
+func (m *Mounts) Finish(v *CgroupView) ([]plan.MountStep, error) {
+	m.o.Cgroups = v
+	n := len(m.head)
+	for i := range m.s.Mounts {
+		if m.s.Mounts[i].Type == "cgroup" {
+			if err := m.plan(i); err != nil {
+				return nil, err
+			}
+		}
+		n += len(m.each[i])
+	}
+	out := make([]plan.MountStep, 0, n)
+	out = append(out, m.head...)
+	for _, e := range m.each {
+		out = append(out, e...)
+	}
 	return out, nil
+}
+
+func (m *Mounts) plan(i int) error {
+	var out steps
+	e := &entry{out: &out, i: i, m: &m.s.Mounts[i], o: m.o}
+	if err := e.mount(); err != nil {
+		return err
+	}
+	m.each[i] = out
+	return nil
 }
 
 // steps is a list of mount steps being built.

@@ -81,3 +81,53 @@ func TestMountPlanUnplannableAlternative(t *testing.T) {
 		}
 	}
 }
+
+// create plans the mounts while the init makes its namespaces and the
+// cgroup mounts once the init can be asked for its view: the two steps
+// give the plan in the config's order.
+func TestBeginMountPlanDefersOnlyCgroupMounts(t *testing.T) {
+	s := &specs.Spec{Mounts: []specs.Mount{
+		{Destination: "/proc", Type: "proc", Source: "proc"},
+		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup"},
+		{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs"},
+	}}
+	o := Options{Rootfs: "/r", NewCgroupNS: true}
+	m, err := BeginMountPlan(s, o)
+	if err != nil {
+		t.Fatalf("begun without the cgroup view: %v", err)
+	}
+	if !m.NeedsCgroups() {
+		t.Fatal("NeedsCgroups is false with a cgroup mount")
+	}
+	steps, err := m.Finish(&CgroupView{pid: 1, unified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Cgroups = &CgroupView{pid: 1, unified: true}
+	whole, err := MountPlan(s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ops(steps) != ops(whole) {
+		t.Fatalf("two steps %q, one %q", ops(steps), ops(whole))
+	}
+	var order []string
+	for _, st := range steps {
+		if st.Op == 'E' {
+			order = append(order, st.Args[0])
+		}
+	}
+	if strings.Join(order, ",") != "0,1,2" {
+		t.Fatalf("mounts planned in order %v, want 0,1,2", order)
+	}
+	// Without the view, a cgroup mount cannot be planned.
+	m, _ = BeginMountPlan(s, Options{Rootfs: "/r"})
+	if _, err := m.Finish(nil); err == nil || !strings.Contains(err.Error(), "cgroups were not read") {
+		t.Fatalf("Finish(nil) with a cgroup mount: %v", err)
+	}
+	// Without a cgroup mount nothing is deferred.
+	s.Mounts = s.Mounts[:1]
+	if m, _ = BeginMountPlan(s, Options{Rootfs: "/r"}); m.NeedsCgroups() {
+		t.Fatal("NeedsCgroups without a cgroup mount")
+	}
+}

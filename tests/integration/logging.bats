@@ -57,7 +57,7 @@ teardown() {
 	done
 	# The parent's phases and the init's (the executor's), which came with
 	# ready.
-	for f in load_config validate cgroup spawn namespaces send_plan save_pid wait_init_mounts hooks \
+	for f in load_config validate cgroup spawn plan_ahead namespaces send_plan save_pid wait_init_mounts hooks \
 		wait_init_ready init_mounts init_devices init_pivot_root \
 		init_masked_readonly_paths init_process_setup save_state; do
 		jq -se "map(select(.op == \"create\"))[0].phase_${f}_ms | type == \"number\" and . >= 0" "$TESTDIR/t.json"
