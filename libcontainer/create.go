@@ -318,6 +318,7 @@ type initLauncher struct {
 	// mounts complete once the init is in them.
 	setup   *plan.Setup
 	mounts  *rootfs.Mounts
+	planErr error // planAhead's, reported at the pid
 	netdevs *netdev.Moved
 	// st is the record, saved as things are made (see Create).
 	st *state.State
@@ -493,9 +494,7 @@ func (p *initLauncher) start() error {
 	if err := syncmsg.Send(parentSock, syncmsg.Bootstrap, boot.Bytes()); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)
 	}
-	if err := p.planAhead(); err != nil {
-		return err
-	}
+	p.planAhead()
 	p.t.Mark("plan_ahead")
 	return p.converse(parentSock)
 }
@@ -535,6 +534,9 @@ func (p *initLauncher) converse(sock *os.File) error {
 			// any hook or container code runs.
 			if p.netdevs, err = netdev.Move(s.Linux.NetDevices, pid); err != nil {
 				return err
+			}
+			if p.planErr != nil {
+				return p.planErr
 			}
 			if p.setup == nil {
 				// Not planned ahead: the init's mount namespace decides.
@@ -652,17 +654,15 @@ func (p *initLauncher) processPlan(state []byte) ([]byte, error) {
 // planAhead plans the container's set-up while the init makes its
 // namespaces: all of it but the cgroup mounts (finishMounts), unless the
 // mount namespace is joined by path, where what the init finds there
-// decides (decideRoot).
-func (p *initLauncher) planAhead() error {
+// decides (decideRoot). An error waits for the pid: by then abort knows
+// every process the init made.
+func (p *initLauncher) planAhead() {
 	if _, joined := spec.HasNamespace(p.spec, specs.MountNamespace); joined != "" {
-		return nil
+		return
 	}
-	if err := p.decideRoot(); err != nil {
-		return err
+	if p.planErr = p.decideRoot(); p.planErr == nil {
+		p.setup, p.planErr = p.setupPlan()
 	}
-	var err error
-	p.setup, err = p.setupPlan()
-	return err
 }
 
 // setupPlan is the container's own set-up after pivot_root; its mounts
