@@ -34,8 +34,8 @@ func Advise() {
 	_ = madvise(uintptr(unsafe.Pointer(probe))&^(hugePage-1), hugePage, unix.MADV_COLLAPSE)
 }
 
-// madvise takes an address, not a slice: the heap chunk is the runtime's
-// memory, not a Go object.
+// madvise takes an address, not a slice: the pages around the heap's end
+// are the runtime's memory, not a Go object.
 func madvise(addr, n uintptr, advice int) error {
 	if _, _, e := unix.Syscall(unix.SYS_MADVISE, addr, n, uintptr(advice)); e != 0 {
 		return e

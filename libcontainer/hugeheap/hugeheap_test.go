@@ -54,7 +54,7 @@ func mappingOf(t *testing.T, addr uintptr) vma {
 	return v
 }
 
-func thpMode(t *testing.T) string {
+func thpMode() string {
 	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	if err != nil {
 		return "none"
@@ -67,7 +67,7 @@ func thpMode(t *testing.T) string {
 }
 
 func TestAdviseBacksTheHeapWithAHugePage(t *testing.T) {
-	if m := thpMode(t); m == "never" || m == "none" {
+	if m := thpMode(); m == "never" || m == "none" {
 		t.Skipf("transparent huge pages are %s on this kernel: Advise is a no-op", m)
 	}
 	Advise()

@@ -74,7 +74,7 @@ func BeginMountPlan(s *specs.Spec, o Options) (*Mounts, error) {
 	}
 	m.head.add('R', o.Rootfs)
 	for i := range s.Mounts {
-		if s.Mounts[i].Type == "cgroup" {
+		if m.needsView(i) {
 			continue
 		}
 		if err := m.plan(i); err != nil {
@@ -88,12 +88,15 @@ func BeginMountPlan(s *specs.Spec, o Options) (*Mounts, error) {
 // cgroups: the config has a cgroup mount.
 func (m *Mounts) NeedsCgroups() bool {
 	for i := range m.s.Mounts {
-		if m.s.Mounts[i].Type == "cgroup" {
+		if m.needsView(i) {
 			return true
 		}
 	}
 	return false
 }
+
+// needsView: spec mount i is a cgroup mount, planned by Finish.
+func (m *Mounts) needsView(i int) bool { return m.s.Mounts[i].Type == "cgroup" }
 
 // Finish plans the cgroup mounts with the container init's view v (nil
 // when there are none) and returns the whole plan in the config's order.
@@ -101,7 +104,7 @@ func (m *Mounts) Finish(v *CgroupView) ([]plan.MountStep, error) {
 	m.o.Cgroups = v
 	n := len(m.head)
 	for i := range m.s.Mounts {
-		if m.s.Mounts[i].Type == "cgroup" {
+		if m.needsView(i) {
 			if err := m.plan(i); err != nil {
 				return nil, err
 			}
