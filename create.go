@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/hutch-runtime/hutch/libcontainer"
-	"github.com/hutch-runtime/hutch/libcontainer/hugeheap"
 )
 
 var createFlags = []cli.Flag{
@@ -27,7 +26,6 @@ var createCommand = &cli.Command{
 	ArgsUsage: "<container-id>",
 	Flags:     createFlags,
 	Action: func(ctx *cli.Context) error {
-		hugeheap.Advise()
 		id, err := needID(ctx)
 		if err != nil {
 			return err

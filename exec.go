@@ -14,7 +14,6 @@ import (
 	"github.com/hutch-runtime/hutch/libcontainer"
 	"github.com/hutch-runtime/hutch/libcontainer/cgroups"
 	"github.com/hutch-runtime/hutch/libcontainer/console"
-	"github.com/hutch-runtime/hutch/libcontainer/hugeheap"
 )
 
 var execCommand = &cli.Command{
@@ -55,7 +54,6 @@ var execCommand = &cli.Command{
 
 // execAction runs exec; an exitCode error carries the process's status.
 func execAction(ctx *cli.Context) error {
-	hugeheap.Advise()
 	if ctx.NArg() < 1 {
 		return errors.New("exec: requires the container id")
 	}

@@ -4,7 +4,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/hutch-runtime/hutch/libcontainer"
-	"github.com/hutch-runtime/hutch/libcontainer/hugeheap"
 )
 
 var runCommand = &cli.Command{
@@ -17,7 +16,6 @@ var runCommand = &cli.Command{
 		&cli.BoolFlag{Name: "no-subreaper", Usage: "do not become a subreaper of the container's orphaned processes"},
 	}, createFlags...),
 	Action: func(ctx *cli.Context) error {
-		hugeheap.Advise()
 		id, err := needID(ctx)
 		if err != nil {
 			return err

@@ -46,6 +46,20 @@ teardown() {
 	assert_no_leftovers ct "$pid"
 }
 
+@test "run: the command's Go heap is advised for huge pages (libcontainer/hugeheap)" {
+	set_args /bin/sleep 1000
+	echo ct >>"$TESTDIR/.ids"
+	"$HUTCH" --root "$ROOT" run --bundle "$BUNDLE" ct </dev/null >"$TESTDIR/o" 2>"$TESTDIR/e" 3>&- &
+	local runner=$!
+	wait_status ct running
+	# hg in VmFlags is MADV_HUGEPAGE: only the mmap wrapper asks for it.
+	local advised=0
+	grep -q '^VmFlags:.* hg' "/proc/$runner/smaps" && advised=1
+	hutch kill ct KILL
+	wait "$runner" || true
+	[ "$advised" -eq 1 ] || fail "no mapping of the hutch run process is advised for huge pages"
+}
+
 @test "run: the init process can be killed by a signal it handles" {
 	set_args /bin/sh -c 'trap "exit 7" TERM; echo ready; while :; do sleep 0.1; done'
 	hutch run --bundle "$BUNDLE" ct </dev/null >"$TESTDIR/o" 2>"$TESTDIR/e" 3>&- &
