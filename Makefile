@@ -15,7 +15,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # the first decode of config.json in a fresh process, where the reflection
 # caches are cold, takes 0.29 ms instead of 0.80 ms (create).
 # Tests, vet and benchmarks build the same way. Go's default collector
-# (Green Tea) is used: with the heap in huge pages (libcontainer/hugeheap),
+# (Green Tea) is used: with the heap in huge pages (libcontainer/gomem),
 # the previous one saved nothing (bt life, 40 interleaved runs: create
 # 17.55 ms with Green Tea, 17.48 without; 237 and 240 faults).
 export GOEXPERIMENT := jsonv2

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hutch-runtime/hutch/libcontainer/errs"
-	_ "github.com/hutch-runtime/hutch/libcontainer/hugeheap" // the Go heap in huge pages: see the package
+	_ "github.com/hutch-runtime/hutch/libcontainer/gomem" // how the Go runtime gets its memory: see the package
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 	"github.com/hutch-runtime/hutch/libcontainer/timing"
 	"github.com/hutch-runtime/hutch/libcontainer/userns"

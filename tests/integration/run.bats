@@ -46,7 +46,7 @@ teardown() {
 	assert_no_leftovers ct "$pid"
 }
 
-@test "run: the command's Go heap is advised for huge pages (libcontainer/hugeheap)" {
+@test "run: the command's Go heap is advised for huge pages (libcontainer/gomem)" {
 	set_args /bin/sleep 1000
 	echo ct >>"$TESTDIR/.ids"
 	"$HUTCH" --root "$ROOT" run --bundle "$BUNDLE" ct </dev/null >"$TESTDIR/o" 2>"$TESTDIR/e" 3>&- &

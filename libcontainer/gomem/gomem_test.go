@@ -1,10 +1,12 @@
-package hugeheap
+package gomem
 
 import (
 	"bufio"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 )
@@ -89,5 +91,47 @@ func TestTheHeapIsBackedByHugePages(t *testing.T) {
 	}
 	if v.anonHugePages == 0 {
 		t.Errorf("the heap mapping is advised but has no huge pages (no free 2 MB block?)")
+	}
+}
+
+func TestSmallRuntimeMappingsComeFromOneHugePage(t *testing.T) {
+	start, used := poolUsed()
+	if start == 0 || used == 0 {
+		t.Fatalf("the pool of small runtime mappings is unused (start %#x, %d bytes handed out): is the mmap wrapper linked?", start, used)
+	}
+	if start%(2<<20) != 0 {
+		t.Errorf("the pool at %#x is not 2 MB-aligned: no huge page can back it", start)
+	}
+	v := mappingOf(t, start)
+	if !v.advised {
+		t.Fatal("the pool is not advised for huge pages (VmFlags lacks hg)")
+	}
+	if m := thpMode(); m == "never" || m == "none" {
+		t.Skipf("the pool is advised, but transparent huge pages are %s on this kernel", m)
+	}
+	if v.anonHugePages == 0 {
+		t.Errorf("the pool is advised but has no huge page (no free 2 MB block?)")
+	}
+}
+
+func TestThreadsShareOneMallocArena(t *testing.T) {
+	// Threads the runtime starts for goroutines held on their own
+	// threads; each calls malloc through cgo when it starts.
+	var started, done sync.WaitGroup
+	release := make(chan struct{})
+	for i := 0; i < 4; i++ {
+		started.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			runtime.LockOSThread()
+			started.Done()
+			<-release
+		}()
+	}
+	started.Wait()
+	defer func() { close(release); done.Wait() }()
+	if n := arenas(); n != 1 {
+		t.Errorf("glibc has %d malloc arenas, want 1 (M_ARENA_MAX)", n)
 	}
 }
