@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -108,8 +109,12 @@ func Rootless() bool {
 }
 
 // InUserNS reports whether this process is outside the initial user
-// namespace, whose uid_map is the identity over the whole range.
-func InUserNS() bool {
+// namespace, whose uid_map is the identity over the whole range. A process
+// does not change user namespace (hutch never does), so the file is read
+// once.
+var InUserNS = sync.OnceValue(inUserNS)
+
+func inUserNS() bool {
 	data, err := os.ReadFile("/proc/self/uid_map")
 	if err != nil {
 		return false
