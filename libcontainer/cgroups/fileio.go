@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hutch-runtime/hutch/libcontainer/kernfile"
 )
 
 // writeFile writes one value into a cgroup control file. Control files must
@@ -38,36 +40,13 @@ func writeFile(dir, name, value string) error {
 }
 
 // readFile reads a cgroup control file, trimmed. Like writeFile it goes
-// around os.File: control files are pollable, so os.ReadFile would add each
-// to the runtime's epoll set and delete it again, five syscalls more than
-// open, read and close for each of the ~20 reads of a create.
+// around os.File and its poller registration (see kernfile).
 func readFile(dir, name string) (string, error) {
-	p := filepath.Join(dir, name)
-	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	for err == unix.EINTR {
-		fd, err = unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	}
+	b, err := kernfile.Read(filepath.Join(dir, name), make([]byte, 0, 512))
 	if err != nil {
-		return "", &os.PathError{Op: "open", Path: p, Err: err}
+		return "", err
 	}
-	defer unix.Close(fd)
-	buf := make([]byte, 0, 512)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return "", &os.PathError{Op: "read", Path: p, Err: err}
-		}
-		if n == 0 {
-			return strings.TrimSpace(string(buf)), nil
-		}
-		buf = buf[:len(buf)+n]
-	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 func fileExists(dir, name string) bool {

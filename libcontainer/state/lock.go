@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hutch-runtime/hutch/libcontainer/kernfile"
 )
 
 // BusyError is LockWithin's answer when another command kept the lock: it
@@ -107,7 +109,7 @@ func (e *Entry) lockHolder() int {
 // long it has run, as far as /proc tells.
 func describeProcess(pid int) (string, time.Duration) {
 	var cmd string
-	if b, err := readFile("/proc/"+strconv.Itoa(pid)+"/cmdline", make([]byte, 0, 256)); err == nil {
+	if b, err := kernfile.ReadRecord("/proc/"+strconv.Itoa(pid)+"/cmdline", make([]byte, 0, 256)); err == nil {
 		b = bytes.TrimRight(b, "\x00")
 		if len(b) > 200 {
 			b = append(b[:200:200], "..."...)
@@ -118,7 +120,7 @@ func describeProcess(pid int) (string, time.Duration) {
 	if err != nil {
 		return cmd, 0
 	}
-	up, err := readFile("/proc/uptime", make([]byte, 0, 64))
+	up, err := kernfile.ReadRecord("/proc/uptime", make([]byte, 0, 64))
 	if err != nil {
 		return cmd, 0
 	}

@@ -470,43 +470,6 @@ func readNames(fd int) ([]string, error) {
 // json.Unmarshal copies what it keeps, so a buffer is free again after.
 var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// readFile is os.ReadFile for the small proc files of the hot paths
-// (/proc/PID/stat): open, read, close and nothing else, where os.ReadFile
-// adds an fstat and os.File's poller checks. Errors read like os.ReadFile's.
-// It appends to buf.
-func readFile(path string, buf []byte) ([]byte, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	for err == unix.EINTR {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	}
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer unix.Close(fd)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n == 0 {
-			return buf, nil
-		}
-		space := cap(buf) - len(buf)
-		buf = buf[:len(buf)+n]
-		if n < space {
-			// A short read of a local file or a proc seq file is its
-			// end: spare the read that would return 0.
-			return buf, nil
-		}
-	}
-}
-
 // WriteFile writes data to name in the state directory through a temporary
 // file and a rename, so readers never see a partial file.
 func (e *Entry) WriteFile(name string, data []byte, mode uint32) error {

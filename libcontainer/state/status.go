@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+
+	"github.com/hutch-runtime/hutch/libcontainer/kernfile"
 )
 
 // ProcStartTime returns field 22 (starttime) and the state letter of
@@ -11,7 +13,7 @@ import (
 // the fields are counted from the last ')'.
 func ProcStartTime(pid int) (uint64, byte, error) {
 	var buf [512]byte // a stat line is about 300 bytes
-	data, err := readFile("/proc/"+strconv.Itoa(pid)+"/stat", buf[:0])
+	data, err := kernfile.ReadRecord("/proc/"+strconv.Itoa(pid)+"/stat", buf[:0])
 	if err != nil {
 		return 0, 0, err
 	}
