@@ -82,16 +82,7 @@ func TestTheHeapIsBackedByHugePages(t *testing.T) {
 	for i := 0; i < 16<<10; i++ {
 		sink = append(sink, make([]byte, 64))
 	}
-	v := mappingOf(t, uintptr(unsafe.Pointer(&sink[len(sink)-1][0])))
-	if !v.advised {
-		t.Fatal("the heap mapping is not advised for huge pages (VmFlags lacks hg): is the mmap wrapper linked?")
-	}
-	if m := thpMode(); m == "never" || m == "none" {
-		t.Skipf("the heap is advised, but transparent huge pages are %s on this kernel", m)
-	}
-	if v.anonHugePages == 0 {
-		t.Errorf("the heap mapping is advised but has no huge pages (no free 2 MB block?)")
-	}
+	assertHugePages(t, "the heap mapping", uintptr(unsafe.Pointer(&sink[len(sink)-1][0])))
 }
 
 func TestSmallRuntimeMappingsComeFromOneHugePage(t *testing.T) {
@@ -102,15 +93,22 @@ func TestSmallRuntimeMappingsComeFromOneHugePage(t *testing.T) {
 	if start%(2<<20) != 0 {
 		t.Errorf("the pool at %#x is not 2 MB-aligned: no huge page can back it", start)
 	}
-	v := mappingOf(t, start)
+	assertHugePages(t, "the pool", start)
+}
+
+// assertHugePages checks that the mapping holding addr is advised for huge
+// pages and, where the kernel has them on, backed by at least one.
+func assertHugePages(t *testing.T, what string, addr uintptr) {
+	t.Helper()
+	v := mappingOf(t, addr)
 	if !v.advised {
-		t.Fatal("the pool is not advised for huge pages (VmFlags lacks hg)")
+		t.Fatalf("%s is not advised for huge pages (VmFlags lacks hg): is the mmap wrapper linked?", what)
 	}
 	if m := thpMode(); m == "never" || m == "none" {
-		t.Skipf("the pool is advised, but transparent huge pages are %s on this kernel", m)
+		t.Skipf("%s is advised, but transparent huge pages are %s on this kernel", what, m)
 	}
 	if v.anonHugePages == 0 {
-		t.Errorf("the pool is advised but has no huge page (no free 2 MB block?)")
+		t.Errorf("%s is advised but has no huge pages (no free 2 MB block?)", what)
 	}
 }
 
