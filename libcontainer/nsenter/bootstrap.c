@@ -1,5 +1,6 @@
 // The bootstrap plan (the B message, libcontainer/plan.Bootstrap): the
-// namespaces to join and to create, the user namespace's maps, time
+// namespaces to join and to create, the user namespace's maps, the wait for
+// the cgroup, time
 // offsets, the memory policy, the session keyring, the fork into a pid
 // namespace, and whether the process executor follows. Records as in the
 // process plan: a tag byte, a 4-byte big-endian length, the payload.
@@ -76,6 +77,7 @@ int parse_bootstrap(const char *buf, uint32_t len, struct boot *b) {
       }
       case 'c': b->cloneflags = (int)strtol(v, NULL, 10); break;
       case 'u': b->maps = 1; break;
+      case 'g': b->cgroup_wait = 1; break;
       case 't': {  // "CLOCK SECS NSECS": a line of /proc/self/timens_offsets
         int w = snprintf(b->timens + b->tlen, sizeof(b->timens) - b->tlen, "%s\n", v);
         if (w < 0 || (size_t)w >= sizeof(b->timens) - b->tlen) return -1;

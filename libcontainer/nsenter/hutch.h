@@ -11,6 +11,7 @@
 
 #define MSG_BOOTSTRAP 'B'
 #define MSG_MAPS_DONE 'M'
+#define MSG_CGROUP_DONE 'G'
 #define MSG_NEED_MAPS 'U'
 #define MSG_PID 'P'
 #define MSG_ERROR 'E'
@@ -116,7 +117,7 @@ uint32_t phases_json(char *buf, uint32_t cap);
 struct join { int flag; int fd; char name[16]; char path[4096]; };
 struct boot {
   struct join joins[MAX_JOIN];
-  int njoin, cloneflags, maps, fork, process, nodump;
+  int njoin, cloneflags, maps, cgroup_wait, fork, process, nodump;
   char timens[512];
   size_t tlen;
   char keyring[1100];  // "_ses." and an id of up to 1024 characters

@@ -145,7 +145,17 @@ void hutch_nsenter(int argc, char **argv, char **envp) {
   }
 
   int rest = cloneflags & ~CLONE_NEWUSER;
+  // With cgroup_wait the parent moves us into the container's cgroup (v1
+  // hierarchies, a systemd scope) while we make the namespaces. A cgroup
+  // namespace is rooted at our cgroup when it is made, and the fork below
+  // puts the init where we are: both wait for the move.
+  int cgroupns = b.cgroup_wait ? rest & CLONE_NEWCGROUP : 0;
+  rest &= ~cgroupns;
   if (rest && unshare(rest) < 0) bail("unshare namespaces (flags %#x)", rest);
+  if (b.cgroup_wait) {
+    free(recv_msg(MSG_CGROUP_DONE, NULL));
+    if (cgroupns && unshare(CLONE_NEWCGROUP) < 0) bail("unshare cgroup namespace");
+  }
 
   if (b.tlen > 0) {
     int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);

@@ -10,7 +10,7 @@ import (
 // constructor carries it out before anything else (nsenter/nsenter.c,
 // decoded by nsenter/bootstrap.c), in its own order: the namespaces to
 // join (the user namespace first), the user namespace to create and its
-// maps, the other namespaces, time offsets, the memory policy, the session
+// maps, the other namespaces, the wait for the cgroup, time offsets, the memory policy, the session
 // keyring, the fork into a pid namespace, then the process executor.
 // Its records are the process plan's.
 type Bootstrap struct{ b builder }
@@ -24,6 +24,11 @@ func (p *Bootstrap) Clone(flags int) { p.b.add('c', strconv.Itoa(flags)) }
 
 // Maps: the new user namespace waits for its maps (NeedMaps, MapsDone).
 func (p *Bootstrap) Maps() { p.b.add('u', "") }
+
+// WaitCgroup: the parent moves the init into its cgroup while it makes
+// the namespaces; the init waits for that (CgroupDone) before it makes a
+// cgroup namespace or forks into the pid namespace.
+func (p *Bootstrap) WaitCgroup() { p.b.add('g', "") }
 
 // TimeOffset is one line of /proc/self/timens_offsets.
 func (p *Bootstrap) TimeOffset(clock string, secs int64, nsecs uint32) {

@@ -131,6 +131,7 @@ func TestBootstrapThroughTheCDecoder(t *testing.T) {
 	b.Join("network", 8)
 	b.Clone(0x20020000)
 	b.Maps()
+	b.WaitCgroup()
 	b.TimeOffset("monotonic", 10, 5)
 	b.TimeOffset("boottime", -3, 0)
 	b.Mempolicy(3, 0x8000, []uint64{0x8f, 0x1})
@@ -144,7 +145,7 @@ func TestBootstrapThroughTheCDecoder(t *testing.T) {
 	if err != nil {
 		t.Fatalf("C decoder: %v\n%s", err, out)
 	}
-	want := "join user @7 0x10000000\njoin network @8 0x40000000\nclone 0x20020000\nmaps 1\n" +
+	want := "join user @7 0x10000000\njoin network @8 0x40000000\nclone 0x20020000\nmaps 1\ncgroup wait 1\n" +
 		"timens monotonic 10 5\nboottime -3 0\n|\nmempolicy 1 3 0x8000 0x8f,0x1 0x8f 0x1\n" +
 		"nodump 1\nkeyring _ses.ct 7\nfork 1\nprocess 1\n"
 	if string(out) != want {

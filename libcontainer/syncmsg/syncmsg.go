@@ -6,6 +6,8 @@
 //	parent -> init                     init -> parent
 //	B bootstrap (libcontainer/plan)    U  needs uid/gid maps (user ns unshared)
 //	M maps written                     P  init pid (decimal, host pid namespace)
+//	G (bootstrap with WaitCgroup) in
+//	  its cgroup: after M, if any
 //	X process plan (libcontainer/plan) H  (create) mounts and /dev made: run
 //	  (after P)                           the prestart and createRuntime hooks
 //	h hooks done                       R  (create) ready: waiting on the exec
@@ -28,6 +30,8 @@ const (
 	MapsDone  byte = 'M'
 	NeedMaps  byte = 'U'
 	Pid       byte = 'P'
+	// CgroupDone: the init is in its cgroup (see plan.Bootstrap.WaitCgroup).
+	CgroupDone byte = 'G'
 	// ProcessPlan: what the C process executor carries out
 	// (libcontainer/plan); its errors follow as Error messages, its
 	// execve as EOF, or for a create Ready before the wait for start.

@@ -11,7 +11,7 @@ static int dump_bootstrap(const char *buf, uint32_t len) {
     return 1;
   }
   for (int i = 0; i < b.njoin; i++) printf("join %s %s %#x\n", b.joins[i].name, b.joins[i].path, b.joins[i].flag);
-  printf("clone %#x\nmaps %d\ntimens %.*s|\n", b.cloneflags, b.maps, (int)b.tlen, b.timens);
+  printf("clone %#x\nmaps %d\ncgroup wait %d\ntimens %.*s|\n", b.cloneflags, b.maps, b.cgroup_wait, (int)b.tlen, b.timens);
   printf("mempolicy %d %ld %#lx %s %#lx %#lx\n", b.mpol, b.mpol_mode, b.mpol_flags, b.mpol_words, b.mpol_mask[0],
          b.mpol_mask[1]);
   printf("nodump %d\nkeyring %s %ld\nfork %d\nprocess %d\n", b.nodump, b.keyring, b.keyring_want, b.fork, b.process);
