@@ -319,7 +319,9 @@ type initLauncher struct {
 	setup   *plan.Setup
 	mounts  *rootfs.Mounts
 	planErr error // planAhead's, reported at the pid
-	netdevs *netdev.Moved
+	// cgroupWait: the init waits for CgroupDone (see cgroupFirst).
+	cgroupWait bool
+	netdevs    *netdev.Moved
 	// st is the record, saved as things are made (see Create).
 	st *state.State
 	t  *timing.Phases
@@ -440,17 +442,24 @@ func (p *initLauncher) start() error {
 		}
 	}
 	p.t.Mark("prepare")
-	// The cgroup exists, with its limits, before the init does: the init
-	// starts inside it where the kernel allows, and every process of the
-	// container (and the cgroup namespace it may create) starts there.
-	if err := p.setupCgroup(); err != nil {
-		return err
-	}
-	p.t.Mark("cgroup")
-	// From here on there is something for delete to clean if this
-	// command dies.
-	if err := p.entry.Save(p.st); err != nil {
-		return err
+	// Every process of the container, and the cgroup namespace it may
+	// make, starts in the container's cgroup. Where the kernel can start
+	// the init inside it (cgroup v2 alone: CLONE_INTO_CGROUP), the cgroup
+	// is made first. Elsewhere (v1 hierarchies, a systemd scope that
+	// starts with the pid) the init is moved in while it makes its
+	// namespaces, and waits for that before it forks or makes a cgroup
+	// namespace (plan.Bootstrap.WaitCgroup).
+	first := p.cgroupFirst()
+	if first {
+		if err := p.setupCgroup(); err != nil {
+			return err
+		}
+		p.t.Mark("cgroup")
+		// From here on there is something for delete to clean if this
+		// command dies.
+		if err := p.entry.Save(p.st); err != nil {
+			return err
+		}
 	}
 	cloneDir := ""
 	if p.cgroup != nil {
@@ -463,28 +472,17 @@ func (p *initLauncher) start() error {
 	defer parentSock.Close()
 	p.t.Mark("spawn")
 	p.cmd = cmd
-	if p.cgroup != nil {
-		join := p.cgroup.Apply
-		if inCgroup {
-			join = p.cgroup.ApplyCloned
-		}
-		if err := join(cmd.Process.Pid); err != nil {
+	if first {
+		if err := p.joinCgroup(inCgroup); err != nil {
 			return err
-		}
-		p.t.Mark("cgroup_join")
-		if p.sd != nil {
-			// The scope runs: its directories (and, for the user's
-			// manager, which of them) are known now.
-			p.useCgroup(p.sd)
-			p.systemdApplied()
-			if err := p.entry.Save(p.st); err != nil {
-				return err
-			}
 		}
 	}
 	boot, err := bootstrapPlan(s, nsFds)
 	if err != nil {
 		return err
+	}
+	if !first {
+		boot.WaitCgroup()
 	}
 	if !p.opts.NoNewKeyring {
 		boot.Keyring(keyringName(p.opts.ID), 0)
@@ -493,6 +491,24 @@ func (p *initLauncher) start() error {
 	boot.Process()
 	if err := syncmsg.Send(parentSock, syncmsg.Bootstrap, boot.Bytes()); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)
+	}
+	if !first {
+		if err := p.setupCgroup(); err != nil {
+			return err
+		}
+		p.t.Mark("cgroup")
+		if err := p.entry.Save(p.st); err != nil {
+			return err
+		}
+		if err := p.joinCgroup(false); err != nil {
+			return err
+		}
+		// A new user namespace gets its maps first: then CgroupDone
+		// follows MapsDone (converse).
+		p.cgroupWait = true
+		if !newNS(s, specs.UserNamespace) {
+			p.sendCgroupDone(parentSock)
+		}
 	}
 	p.planAhead()
 	p.t.Mark("plan_ahead")
@@ -520,6 +536,9 @@ func (p *initLauncher) converse(sock *os.File) error {
 			}
 			if err := syncmsg.Send(sock, syncmsg.MapsDone, nil); err != nil {
 				return err
+			}
+			if p.cgroupWait {
+				p.sendCgroupDone(sock)
 			}
 			p.t.Mark("user_maps")
 		case syncmsg.Pid:
@@ -860,8 +879,58 @@ func (p *initLauncher) abort() {
 	}
 }
 
-// setupCgroup creates the container's cgroup and writes its limits; the
-// init joins it once started.
+// cgroupFirst says whether the cgroup is made before the init, which the
+// kernel then starts inside it: cgroup v2 alone (an unprivileged caller's
+// cgroup, if any, is a delegated v2 one), but not a systemd scope, which
+// systemd starts with the init's pid.
+func (p *initLauncher) cgroupFirst() bool {
+	if p.sd != nil {
+		return false
+	}
+	if userns.Rootless() {
+		return true
+	}
+	mode, err := cgroups.HostMode()
+	// An error here is setupCgroup's to report.
+	return err != nil || mode == cgroups.Unified
+}
+
+// joinCgroup moves the init (the process spawned, before any fork) into
+// the container's cgroup; cloned: the kernel started it in the cgroup2
+// directory already.
+func (p *initLauncher) joinCgroup(cloned bool) error {
+	if p.cgroup == nil {
+		return nil
+	}
+	join := p.cgroup.Apply
+	if cloned {
+		join = p.cgroup.ApplyCloned
+	}
+	if err := join(p.cmd.Process.Pid); err != nil {
+		return err
+	}
+	p.t.Mark("cgroup_join")
+	if p.sd != nil {
+		// The scope runs: its directories (and, for the user's manager,
+		// which of them) are known now.
+		p.useCgroup(p.sd)
+		p.systemdApplied()
+		return p.entry.Save(p.st)
+	}
+	return nil
+}
+
+// sendCgroupDone lets the init go on past its namespaces. If it cannot be
+// sent, the init has failed: converse reads its error.
+func (p *initLauncher) sendCgroupDone(sock *os.File) {
+	p.cgroupWait = false
+	if err := syncmsg.Send(sock, syncmsg.CgroupDone, nil); err != nil {
+		logrus.Debugf("send cgroup done to init: %v", err)
+	}
+}
+
+// setupCgroup creates the container's cgroup and writes its limits (see
+// cgroupFirst for when).
 func (p *initLauncher) setupCgroup() error {
 	if p.sd != nil {
 		return p.setupSystemdCgroup()

@@ -47,6 +47,33 @@ start_sleeper() {
 	done
 }
 
+# On cgroup v1 and hybrid hosts the init is moved into its cgroup while it
+# makes its namespaces: the cgroup namespace and the init forked into the
+# pid namespace must still start there, in every hierarchy.
+cgroupns_starts_in_the_container_cgroup() {
+	set_args /bin/sh -c 'cat /proc/self/cgroup; echo ready; exec sleep 1000'
+	start_sleeper ct
+	local pid line n=0
+	pid=$(ct_pid ct)
+	while IFS= read -r line; do
+		case $line in
+		*:/hutch/ct) n=$((n + 1)) ;;
+		*) fail "init $pid outside its cgroup: $line" ;;
+		esac
+	done <"/proc/$pid/cgroup"
+	[ "$n" -gt 1 ]
+	[ "$(grep -c ':/$' "$TESTDIR/ct.out")" = "$n" ]
+}
+
+@test "cgroup namespace: rooted at the container's cgroup in every hierarchy" {
+	cgroupns_starts_in_the_container_cgroup
+}
+
+@test "cgroup namespace: rooted at the container's cgroup, with a user namespace" {
+	userns_config
+	cgroupns_starts_in_the_container_cgroup
+}
+
 @test "network namespace: only lo" {
 	update_config '.linux.namespaces |= map(select(.type != "network")) + [{type: "network"}]'
 	set_args /bin/sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'
