@@ -213,6 +213,11 @@ func Start(store state.Store, id string) error {
 // process runs. Non-blocking, so that an init that died meanwhile is
 // noticed instead of hanging forever.
 func releaseFifo(e *state.Entry, st *state.State) error {
+	return waitFifo(e, st.Alive)
+}
+
+// waitFifo is releaseFifo with the liveness check of the init.
+func waitFifo(e *state.Entry, alive func() bool) error {
 	fd, err := e.OpenFile(state.FifoFile, unix.O_RDONLY|unix.O_NONBLOCK)
 	if err != nil {
 		return fmt.Errorf("exec fifo: %w", err)
@@ -225,6 +230,12 @@ func releaseFifo(e *state.Entry, st *state.State) error {
 	buf := make([]byte, 16)
 	got := false
 	for {
+		// Asked before the read: a process as short as /bin/true can
+		// write the byte, execve and exit between a read that found
+		// nothing and the question, and its byte would be missed.
+		// Asked first, an init that is gone wrote all it will write
+		// before the read.
+		running := alive()
 		n, err := unix.Read(fd, buf)
 		if n > 0 {
 			got = true
@@ -236,7 +247,7 @@ func releaseFifo(e *state.Entry, st *state.State) error {
 		if err != nil && err != unix.EAGAIN && err != unix.EINTR {
 			return fmt.Errorf("read exec fifo: %w", err)
 		}
-		if !st.Alive() {
+		if !running {
 			if got {
 				return nil
 			}
