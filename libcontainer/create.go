@@ -503,15 +503,19 @@ func (p *initLauncher) start() error {
 		if err := p.joinCgroup(false); err != nil {
 			return err
 		}
+	}
+	p.planAhead()
+	p.t.Mark("plan_ahead")
+	if !first {
 		// A new user namespace gets its maps first: then CgroupDone
 		// follows MapsDone (converse).
 		p.cgroupWait = true
 		if !newNS(s, specs.UserNamespace) {
-			p.sendCgroupDone(parentSock)
+			if err := p.releaseInit(parentSock); err != nil {
+				return err
+			}
 		}
 	}
-	p.planAhead()
-	p.t.Mark("plan_ahead")
 	return p.converse(parentSock)
 }
 
@@ -538,7 +542,9 @@ func (p *initLauncher) converse(sock *os.File) error {
 				return err
 			}
 			if p.cgroupWait {
-				p.sendCgroupDone(sock)
+				if err := p.releaseInit(sock); err != nil {
+					return err
+				}
 			}
 			p.t.Mark("user_maps")
 		case syncmsg.Pid:
@@ -566,7 +572,7 @@ func (p *initLauncher) converse(sock *os.File) error {
 					return err
 				}
 			}
-			if err := p.finishMounts(); err != nil {
+			if err := p.finishMounts(pid); err != nil {
 				return err
 			}
 			// The init is the process executor from here on: its plan
@@ -775,21 +781,23 @@ func (p *initLauncher) beginMounts(inUserNS bool) (*rootfs.Mounts, error) {
 	return rootfs.BeginMountPlan(s, o)
 }
 
-// finishMounts completes the mount plan once the init is in its
-// namespaces: its cgroup mounts follow its view of the host's cgroups.
-func (p *initLauncher) finishMounts() error {
+// finishMounts completes the mount plan, once, with the view of the
+// host's cgroups of pid, the init in its cgroups (see releaseInit): the
+// cgroup mounts follow it. Nothing to do without a plan begun.
+func (p *initLauncher) finishMounts(pid int) error {
 	if p.mounts == nil {
 		return nil
 	}
 	var v *rootfs.CgroupView
 	if p.mounts.NeedsCgroups() {
 		var err error
-		if v, err = rootfs.ReadCgroupView(p.initPid); err != nil {
-			return fmt.Errorf("mounts (cgroup): container init %d: %w", p.initPid, err)
+		if v, err = rootfs.ReadCgroupView(pid); err != nil {
+			return fmt.Errorf("mounts (cgroup): container init %d: %w", pid, err)
 		}
 	}
 	var err error
 	p.setup.Mounts, err = p.mounts.Finish(v)
+	p.mounts = nil
 	return err
 }
 
@@ -920,13 +928,25 @@ func (p *initLauncher) joinCgroup(cloned bool) error {
 	return nil
 }
 
-// sendCgroupDone lets the init go on past its namespaces. If it cannot be
-// sent, the init has failed: converse reads its error.
-func (p *initLauncher) sendCgroupDone(sock *os.File) {
+// releaseInit lets the init that waits for its cgroup go on past its
+// namespaces (CgroupDone). Until then it is in the container's cgroups and
+// has not forked: its view of the host's cgroups is the container init's
+// (the same cgroups, the same mount namespace or, before its unshare, ours,
+// which that one copies), so the set-up planned ahead is completed with it
+// now rather than at the pid. If CgroupDone cannot be sent, the init has
+// failed: converse reads its error.
+func (p *initLauncher) releaseInit(sock *os.File) error {
+	if p.planErr == nil {
+		if err := p.finishMounts(p.cmd.Process.Pid); err != nil {
+			return err
+		}
+		p.t.Mark("cgroup_view")
+	}
 	p.cgroupWait = false
 	if err := syncmsg.Send(sock, syncmsg.CgroupDone, nil); err != nil {
 		logrus.Debugf("send cgroup done to init: %v", err)
 	}
+	return nil
 }
 
 // setupCgroup creates the container's cgroup and writes its limits (see
