@@ -70,7 +70,7 @@ int parse_bootstrap(const char *buf, uint32_t len, struct boot *b) {
         size_t k = strlen(v);
         if (k >= n || k >= sizeof(j->name)) return -1;
         snprintf(j->name, sizeof(j->name), "%s", v);
-        snprintf(j->path, sizeof(j->path), "%s", v + k + 1);
+        if (!(j->path = strdup(v + k + 1))) return -1;
         if (!(j->flag = ns_flag(j->name))) return -1;
         b->njoin++;
         break;
