@@ -114,9 +114,18 @@ static char *dupn(const char *p, uint32_t n) {
   return s;
 }
 
+// grow returns v with room for element i, where v holds elements 0..i-1
+// from earlier calls with i counting up by one: the capacity doubles, so
+// a plan of a few hundred records costs a few reallocs, not one each
+// (which walked the init's heap over fresh pages, a fault each).
+static void *grow(void *v, int i, size_t size) {
+  if (v && (i < 8 || (i & (i - 1)))) return v;
+  if (!(v = realloc(v, (i < 8 ? 8 : 2 * (size_t)i) * size))) _exit(1);
+  return v;
+}
+
 static void push(char ***v, int *n, char *s) {
-  *v = realloc(*v, sizeof(char *) * (size_t)(*n + 2));
-  if (!*v) _exit(1);
+  *v = grow(*v, *n + 1, sizeof(char *));
   (*v)[(*n)++] = s;
   (*v)[*n] = NULL;
 }
@@ -146,7 +155,7 @@ static int parse_affinity(const char *s, uint32_t n, struct affinity *a) {
   return 0;
 }
 
-// parse_pair splits "A\0B" (a record's payload, NUL-terminated by dupn).
+// parse_pair splits "A\0B" (a record's payload, NUL-terminated by parse_plan).
 static int parse_pair(char *s, uint32_t n, char **a, char **b) {
   size_t k = strlen(s);
   if (k >= n) return -1;
@@ -158,29 +167,31 @@ static int parse_pair(char *s, uint32_t n, char **a, char **b) {
 static int push_path(struct path_rec **v, int *n, char *s, uint32_t len) {
   char *idx, *path;
   if (parse_pair(s, len, &idx, &path) < 0) return -1;
-  *v = realloc(*v, sizeof(**v) * (size_t)(*n + 1));
-  if (!*v) _exit(1);
+  *v = grow(*v, *n, sizeof(**v));
   (*v)[*n].idx = atoi(idx);
   (*v)[(*n)++].path = path;
   return 0;
 }
 
 // parse_plan decodes the records (tag byte, 4-byte big-endian length,
-// payload: libcontainer/plan); 0 on success.
-static int parse_plan(const char *b, uint32_t len, struct plan *p) {
+// payload: libcontainer/plan) in place: b[len] must be writable. Each
+// payload is NUL-terminated where the next record's tag was, read first,
+// so the plan's strings point into b and no payload is copied.
+static int parse_plan(char *b, uint32_t len, struct plan *p) {
   memset(p, 0, sizeof(*p));
   p->umask_ = 022;
   p->root_fd = p->notify_fd = p->tty_fd = p->fifo_fd = -1;
   uint32_t off = 0;
+  char tag = len ? b[0] : 0;
   while (off + 5 <= len) {
-    char tag = b[off];
     const unsigned char *h = (const unsigned char *)b + off + 1;
     uint32_t n = ((uint32_t)h[0] << 24) | ((uint32_t)h[1] << 16) | ((uint32_t)h[2] << 8) | h[3];
-    const char *v = b + off + 5;
     if (n > len - off - 5) return -1;
+    char *s = b + off + 5, *end = s, kind = tag;
     off += 5 + n;
-    char *s = dupn(v, n), *end = s;
-    switch (tag) {
+    tag = off < len ? b[off] : 0;
+    s[n] = 0;
+    switch (kind) {
       case 'A': push(&p->argv, &p->argc, s); continue;
       case 'E': push(&p->envp, &p->envc, s); continue;
       case 'C': p->cwd = s; continue;
@@ -197,8 +208,7 @@ static int parse_plan(const char *b, uint32_t len, struct plan *p) {
         p->gid = strtoul(end, &end, 10);
         p->umask_ = strtoul(end, &end, 10);
         while (*end == ' ') {
-          p->groups = realloc(p->groups, sizeof(gid_t) * (size_t)(p->ngroups + 1));
-          if (!p->groups) _exit(1);
+          p->groups = grow(p->groups, p->ngroups, sizeof(gid_t));
           p->groups[p->ngroups++] = (gid_t)strtoul(end, &end, 10);
         }
         break;
@@ -219,7 +229,9 @@ static int parse_plan(const char *b, uint32_t len, struct plan *p) {
         if (n == 0 || n % sizeof(struct sock_filter) || n / sizeof(struct sock_filter) > 4096) return -1;
         p->has_sc = 1;
         p->sc_len = (unsigned short)(n / sizeof(struct sock_filter));
-        p->sc_prog = (struct sock_filter *)s;
+        // Its own buffer: a payload in the message is not aligned.
+        if (!(p->sc_prog = malloc(n))) _exit(1);
+        memcpy(p->sc_prog, s, n);
         continue;
       case 'Q': p->notify_fd = atoi(s); break;
       case 'q': p->notify_msg = s; p->notify_len = n; continue;
@@ -277,8 +289,7 @@ static int parse_plan(const char *b, uint32_t len, struct plan *p) {
       case 'y': {
         struct setup *u = &p->setup;
         u->present = 1;
-        u->sysctl = realloc(u->sysctl, sizeof(*u->sysctl) * (size_t)(u->nsysctl + 1));
-        if (!u->sysctl) _exit(1);
+        u->sysctl = grow(u->sysctl, u->nsysctl, sizeof(*u->sysctl));
         if (parse_pair(s, n, &u->sysctl[u->nsysctl].key, &u->sysctl[u->nsysctl].val) < 0) return -1;
         u->nsysctl++;
         continue;
@@ -304,18 +315,18 @@ static int parse_plan(const char *b, uint32_t len, struct plan *p) {
       case 'm': {
         struct setup *u = &p->setup;
         if (n == 0) return -1;
-        if (!(u->mounts = realloc(u->mounts, sizeof(*u->mounts) * (size_t)(u->nmounts + 1)))) _exit(1);
+        u->mounts = grow(u->mounts, u->nmounts, sizeof(*u->mounts));
         struct mstep *m = &u->mounts[u->nmounts++];
         m->op = s[0];
         m->n = 0;
-        m->a = NULL;
-        // "OP\0ARG\0ARG..." (the last without its NUL: dupn added it)
+        // "OP\0ARG\0ARG..." (the last without its NUL: parse_plan added it)
+        int nargs = 0;
         for (uint32_t o = 1; o < n; o += (uint32_t)strlen(s + o + 1) + 1) {
           if (s[o]) return -1;
-          if (!(m->a = realloc(m->a, sizeof(char *) * (size_t)(m->n + 9)))) _exit(1);
-          m->a[m->n++] = s + o + 1;
+          nargs++;
         }
-        if (!(m->a = realloc(m->a, sizeof(char *) * (size_t)(m->n + 8)))) _exit(1);
+        if (!(m->a = malloc(sizeof(char *) * (size_t)(nargs + 8)))) _exit(1);
+        for (uint32_t o = 1; o < n; o += (uint32_t)strlen(s + o + 1) + 1) m->a[m->n++] = s + o + 1;
         for (int k = 0; k < 8; k++) m->a[m->n + k] = "";
         p->setup.present = 1;
         continue;
@@ -326,7 +337,7 @@ static int parse_plan(const char *b, uint32_t len, struct plan *p) {
         if (parse_pair(s, n, &label, &rest) < 0) return -1;
         uint32_t used = (uint32_t)(rest - s);
         if (parse_pair(rest, n - used, &path, &nums) < 0) return -1;
-        if (!(u->dev = realloc(u->dev, sizeof(*u->dev) * (size_t)(u->ndev + 1)))) _exit(1);
+        u->dev = grow(u->dev, u->ndev, sizeof(*u->dev));
         struct device *d = &u->dev[u->ndev++];
         d->label = label;
         d->path = path;
@@ -335,7 +346,7 @@ static int parse_plan(const char *b, uint32_t len, struct plan *p) {
       }
       case 'L': {
         struct setup *u = &p->setup;
-        if (!(u->links = realloc(u->links, sizeof(*u->links) * (size_t)(u->nlinks + 1)))) _exit(1);
+        u->links = grow(u->links, u->nlinks, sizeof(*u->links));
         if (parse_pair(s, n, &u->links[u->nlinks].key, &u->links[u->nlinks].val) < 0) return -1;
         u->nlinks++;
         continue;
@@ -343,7 +354,6 @@ static int parse_plan(const char *b, uint32_t len, struct plan *p) {
       case 'V': p->setup.has_dev = 1; p->setup.ptmx = s[0] == '1'; break;
       default: return -1;
     }
-    free(s);
   }
   if (p->setup.has_dev && !p->rootfs) return -1;
   return (off == len && p->argc > 0 && p->cwd) ? 0 : -1;
