@@ -39,7 +39,12 @@ func newWaiter(ctx *cli.Context, foreground bool) (*waiter, error) {
 			return nil, err
 		}
 	}
-	w.fw = libcontainer.ForwardSignals()
+	fw, err := libcontainer.ForwardSignals()
+	if err != nil {
+		w.close()
+		return nil, err
+	}
+	w.fw = fw
 	return w, nil
 }
 

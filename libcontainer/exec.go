@@ -99,7 +99,9 @@ func Exec(store state.Store, o ExecOpts) (int, error) {
 		if err := PrepareRun(); err != nil {
 			return -1, err
 		}
-		fw = ForwardSignals()
+		if fw, err = ForwardSignals(); err != nil {
+			return -1, err
+		}
 	}
 	pid, err := startExec(store, o)
 	if err != nil {

@@ -1,11 +1,11 @@
 package libcontainer
 
 import (
-	"os"
-	"os/signal"
+	"fmt"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hutch-runtime/hutch/libcontainer/sigcatch"
 	"github.com/hutch-runtime/hutch/libcontainer/state"
 )
 
@@ -21,26 +21,22 @@ func PrepareRun() error {
 // SignalForwarder catches the signals that Wait forwards to the container.
 // Like runc, hutch catches them before the container process starts, so a
 // signal that arrives meanwhile is queued for the container instead of
-// ending hutch and leaving a created container behind. Enabling a signal
-// is a round trip to the Go runtime's thread-locked signal goroutine
-// (about 10 us and a few futex calls each, 50 of them), so it runs
-// concurrently with create, which spends its time waiting for the init.
+// ending hutch and leaving a created container behind. They are caught
+// with libcontainer/sigcatch, not os/signal, whose enabling of 50 signals
+// cost a run more CPU than any step of its own.
 type SignalForwarder struct {
-	sigs   chan os.Signal
-	ready  chan struct{}
+	sigs   <-chan unix.Signal
 	resize func()
 }
 
-// ForwardSignals starts catching the forwarded signals. They stay caught
-// (no signal.Stop): the caller exits or deletes the container right after
-// Wait.
-func ForwardSignals() *SignalForwarder {
-	f := &SignalForwarder{sigs: make(chan os.Signal, 32), ready: make(chan struct{})}
-	go func() {
-		signal.Notify(f.sigs, forwardedSignals()...)
-		close(f.ready)
-	}()
-	return f
+// ForwardSignals starts catching the forwarded signals. They stay caught:
+// the caller exits or deletes the container right after Wait.
+func ForwardSignals() (*SignalForwarder, error) {
+	sigs, err := sigcatch.Catch(forwardedSignals())
+	if err != nil {
+		return nil, fmt.Errorf("catch the signals to forward: %w", err)
+	}
+	return &SignalForwarder{sigs: sigs}, nil
 }
 
 // OnResize makes Wait call resize for SIGWINCH instead of forwarding it:
@@ -52,7 +48,6 @@ func (f *SignalForwarder) OnResize(resize func()) { f.resize = resize }
 // orphan reparented to us meanwhile, and returns the exit status the way a
 // shell reports it (128+N for a signal).
 func (f *SignalForwarder) Wait(st *state.State) int {
-	<-f.ready
 	sigs := f.sigs
 	done := make(chan int, 1)
 	go func() {
@@ -84,11 +79,7 @@ func (f *SignalForwarder) Wait(st *state.State) int {
 		select {
 		case code := <-done:
 			return code
-		case s := <-sigs:
-			sig, ok := s.(unix.Signal)
-			if !ok {
-				continue
-			}
+		case sig := <-sigs:
 			if sig == unix.SIGWINCH && f.resize != nil {
 				f.resize()
 				continue
@@ -104,14 +95,14 @@ func (f *SignalForwarder) Wait(st *state.State) int {
 // PROF, and the synchronous faults SEGV, BUS, FPE, ILL, TRAP, SYS), SIGURG
 // (the Go runtime's preemption signal) and 32-33 (reserved by the C
 // library's threads).
-func forwardedSignals() []os.Signal {
+func forwardedSignals() []unix.Signal {
 	skip := map[unix.Signal]bool{
 		unix.SIGKILL: true, unix.SIGSTOP: true, unix.SIGCHLD: true, unix.SIGPIPE: true,
 		unix.SIGPROF: true, unix.SIGSEGV: true, unix.SIGBUS: true, unix.SIGFPE: true,
 		unix.SIGILL: true, unix.SIGTRAP: true, unix.SIGSYS: true, unix.SIGURG: true,
 		32: true, 33: true,
 	}
-	out := make([]os.Signal, 0, 50)
+	out := make([]unix.Signal, 0, 50)
 	for s := unix.Signal(1); s <= 64; s++ {
 		if !skip[s] {
 			out = append(out, s)
