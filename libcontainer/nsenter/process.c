@@ -12,11 +12,9 @@
 // line as runc writes it.
 #include "hutch.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <link.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -27,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -819,33 +816,6 @@ static void die_from_signal(int sig) {
   _exit(2);
 }
 
-// drop_readonly_image unmaps, from this process only, the pages of the
-// hutch binary's read-only segments that the C library's start-up touched
-// (with the kernel's fault-around, about 1 MB of a 6 MB binary): they stay
-// in the page cache and fault back in if used, but a container waiting for
-// `hutch start` does not keep them. Writable segments are left alone:
-// MADV_DONTNEED would discard what was written there.
-static int drop_readonly_segments(struct dl_phdr_info *info, size_t size, void *data) {
-  (void)size;
-  (void)data;
-  const ElfW(Phdr) *ph = info->dlpi_phdr;
-  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), rw = UINTPTR_MAX;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    if ((ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_W)) || ph[i].p_type == PT_GNU_RELRO) {
-      uintptr_t a = (info->dlpi_addr + ph[i].p_vaddr) & ~(pg - 1);
-      if (a < rw) rw = a;
-    }
-  }
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    if (ph[i].p_type != PT_LOAD || (ph[i].p_flags & PF_W)) continue;
-    uintptr_t a = (info->dlpi_addr + ph[i].p_vaddr) & ~(pg - 1);
-    uintptr_t e = (info->dlpi_addr + ph[i].p_vaddr + ph[i].p_memsz + pg - 1) & ~(pg - 1);
-    if (a < rw && e > rw) e = rw;  // never a page shared with a writable segment
-    if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
-  }
-  return 1;  // the first object is the executable itself: done
-}
-
 // wait_start: opening the exec fifo blocks until `hutch start` opens it
 // for reading; the byte tells start we got there, the close-on-exec write
 // end tells it (by EOF) that execve happened.
@@ -855,7 +825,6 @@ static void wait_start(struct plan *p) {
   for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], die_from_signal);
   char path[64];
   snprintf(path, sizeof(path), "/proc/self/fd/%d", p->fifo_fd);
-  dl_iterate_phdr(drop_readonly_segments, NULL);
   int fd;
   do fd = open(path, O_WRONLY | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
