@@ -1,5 +1,5 @@
-// Package capabilities validates and applies the OCI process.capabilities
-// sets to the calling thread of the container init.
+// Package capabilities parses and validates the OCI process.capabilities
+// sets. The C process executor (nsenter/process.c) applies them.
 package capabilities
 
 import (

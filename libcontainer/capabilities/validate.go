@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // sets is the parsed form of a specs.LinuxCapabilities.
@@ -64,7 +65,8 @@ func parse(c *specs.LinuxCapabilities, last int) (sets, error) {
 	// PR_CAP_AMBIENT_RAISE needs the capability in both permitted and
 	// inheritable. `runc spec` writes ambient caps without inheritable ones
 	// and engines pass such configs on, so (like runc) they are not an
-	// error: Apply leaves them out and create warns (UnraisableAmbient).
+	// error: the executor leaves them out and create warns
+	// (UnraisableAmbient).
 	return s, nil
 }
 
@@ -110,4 +112,20 @@ func CheckHost(c *specs.LinuxCapabilities) error {
 		}
 	}
 	return nil
+}
+
+// boundingMask reads this process's bounding set, which every container
+// process inherits: the C executor drops from it, and can only drop.
+func boundingMask() (uint64, error) {
+	var m uint64
+	for n := 0; n <= LastCap(); n++ {
+		r, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(n), 0, 0, 0)
+		if err != nil {
+			return 0, err
+		}
+		if r == 1 {
+			m |= 1 << uint(n)
+		}
+	}
+	return m, nil
 }

@@ -45,6 +45,19 @@ capmask() { # capmask CAP_NAME... -> the 16-hex-digit mask /proc shows
 	[[ "$output" == *"CapAmb:	$(capmask CAP_KILL)"* ]]
 }
 
+@test "capabilities: without process.capabilities the bounding set stays the caller's" {
+	update_config 'del(.process.capabilities)'
+	set_args /bin/sh -c 'grep -E "^Cap(Eff|Prm|Bnd)" /proc/self/status'
+	run hutch run --bundle "$BUNDLE" ct
+	[ "$status" -eq 0 ]
+	# The executor drops nothing: the bounding set is hutch's, and uid 0
+	# execs with it as its permitted and effective sets.
+	bnd=$(awk '/^CapBnd/ {print $2}' /proc/self/status)
+	[[ "$output" == *"CapBnd:	$bnd"* ]]
+	[[ "$output" == *"CapPrm:	$bnd"* ]]
+	[[ "$output" == *"CapEff:	$bnd"* ]]
+}
+
 @test "capabilities: an unknown name is an error naming the set" {
 	update_config '.process.capabilities.bounding += ["CAP_DOES_NOT_EXIST"]'
 	run hutch run --bundle "$BUNDLE" ct
