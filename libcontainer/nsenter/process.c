@@ -103,14 +103,6 @@ struct plan {
   int timings;
 };
 
-static char *dupn(const char *p, uint32_t n) {
-  char *s = malloc(n + 1);
-  if (!s) _exit(1);
-  memcpy(s, p, n);
-  s[n] = 0;
-  return s;
-}
-
 // grow returns v with room for element i, where v holds elements 0..i-1
 // from earlier calls with i counting up by one: the capacity doubles, so
 // a plan of a few hundred records costs a few reallocs, not one each
@@ -144,11 +136,13 @@ static int parse_hook(const char *s, uint32_t n, struct hook *h) {
   return 0;
 }
 
-static int parse_affinity(const char *s, uint32_t n, struct affinity *a) {
+// parse_affinity reads the mask, then the list as the config wrote it
+// (for errors), which parse_plan NUL-terminated with the payload.
+static int parse_affinity(char *s, uint32_t n, struct affinity *a) {
   if (n < sizeof(cpu_set_t)) return -1;
   a->set = 1;
   memcpy(&a->mask, s, sizeof(cpu_set_t));
-  a->list = dupn(s + sizeof(cpu_set_t), n - (uint32_t)sizeof(cpu_set_t));
+  a->list = s + sizeof(cpu_set_t);
   return 0;
 }
 
@@ -184,7 +178,8 @@ static int parse_plan(char *b, uint32_t len, struct plan *p) {
     const unsigned char *h = (const unsigned char *)b + off + 1;
     uint32_t n = ((uint32_t)h[0] << 24) | ((uint32_t)h[1] << 16) | ((uint32_t)h[2] << 8) | h[3];
     if (n > len - off - 5) return -1;
-    char *s = b + off + 5, *end = s, kind = tag;
+    char kind = tag;
+    char *s = b + off + 5, *end = s;
     off += 5 + n;
     tag = off < len ? b[off] : 0;
     s[n] = 0;
