@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/hutch-runtime/hutch/libcontainer"
+	"github.com/hutch-runtime/hutch/libcontainer/timerslack"
 )
 
 var psCommand = &cli.Command{
@@ -40,11 +42,17 @@ var psCommand = &cli.Command{
 		if len(psArgs) == 0 {
 			psArgs = []string{"-ef"}
 		}
-		out, err := exec.Command("ps", psArgs...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("ps %v: %w: %s", psArgs, err, out)
+		var out bytes.Buffer
+		cmd := exec.Command("ps", psArgs...)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err = timerslack.Start(cmd.Start)
+		if err == nil {
+			err = cmd.Wait()
 		}
-		table, err := libcontainer.FilterPsTable(string(out), pids)
+		if err != nil {
+			return fmt.Errorf("ps %v: %w: %s", psArgs, err, out.Bytes())
+		}
+		table, err := libcontainer.FilterPsTable(out.String(), pids)
 		if err != nil {
 			return err
 		}

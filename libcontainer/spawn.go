@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hutch-runtime/hutch/libcontainer/exeseal"
+	"github.com/hutch-runtime/hutch/libcontainer/timerslack"
 )
 
 // initSockEnv names the init socket's fd for the C constructor
@@ -120,7 +121,11 @@ func (p *initProcess) Release() error { return nil }
 
 // Start starts the process; the fds of attr.Files become its 0..n-1.
 func (c *initCmd) Start() error {
-	pid, err := syscall.ForkExec(c.path, []string{"hutch", "init"}, &c.attr)
+	var pid int
+	err := timerslack.Start(func() (err error) {
+		pid, err = syscall.ForkExec(c.path, []string{"hutch", "init"}, &c.attr)
+		return err
+	})
 	if err != nil {
 		return &os.PathError{Op: "fork/exec", Path: c.path, Err: err}
 	}

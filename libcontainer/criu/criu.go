@@ -16,6 +16,8 @@ import (
 
 	"github.com/checkpoint-restore/go-criu/v8/rpc"
 	"golang.org/x/sys/unix"
+
+	"github.com/hutch-runtime/hutch/libcontainer/timerslack"
 )
 
 // MinVersion is the oldest CRIU hutch drives (lsm_profile and the
@@ -122,7 +124,7 @@ func (b *Binary) Run(r Request) (*rpc.CriuResp, error) {
 	cmd := exec.Command(b.Path, "swrk", "3")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.Stdio[0], r.Stdio[1], r.Stdio[2]
 	cmd.ExtraFiles = append([]*os.File{server}, r.Extra...)
-	err = cmd.Start()
+	err = timerslack.Start(cmd.Start)
 	server.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start %s swrk: %w", b.Path, err)

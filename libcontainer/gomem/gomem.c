@@ -113,8 +113,9 @@ void gomem_pool_used(uintptr_t *start, uintptr_t *used)
 }
 
 // One malloc arena. Runs before the Go runtime starts any thread (glibc
-// runs constructors before main, which starts the runtime). In a container
-// init, which is single-threaded and execs, it changes nothing.
+// runs constructors before main, which starts the runtime). Never in a
+// container process: nsenter's constructor runs first and does not return
+// there.
 __attribute__((constructor)) static void gomem_one_arena(void)
 {
 	mallopt(M_ARENA_MAX, 1);

@@ -13,6 +13,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/hutch-runtime/hutch/libcontainer/timerslack"
 )
 
 // tailBytes bounds how much hook output is kept for error messages; a
@@ -97,7 +99,10 @@ func runOne(kind string, i int, h *specs.Hook, state []byte) error {
 	}
 	cmd.WaitDelay = pipeGrace
 
-	err := cmd.Run()
+	err := timerslack.Start(cmd.Start)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if err == nil {
 		return nil
 	}

@@ -18,7 +18,9 @@ package nsenter
 /*
 #cgo CFLAGS: -Wall -O2
 extern void hutch_nsenter(int argc, char **argv, char **envp);
-// glibc passes argc, argv and envp to ELF constructors.
-void __attribute__((constructor)) hutch_nsenter_init(int argc, char **argv, char **envp) { hutch_nsenter(argc, argv, envp); }
+// glibc passes argc, argv and envp to ELF constructors. Priority 101, the
+// first a program may take: in a container process it never returns, so
+// no other constructor of the binary runs there (timerslack's must not).
+void __attribute__((constructor(101))) hutch_nsenter_init(int argc, char **argv, char **envp) { hutch_nsenter(argc, argv, envp); }
 */
 import "C"

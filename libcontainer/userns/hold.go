@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/hutch-runtime/hutch/libcontainer/timerslack"
 )
 
 // HoldEnv makes the hutch binary's C constructor wait on stdin and exit:
@@ -31,7 +33,7 @@ func New(uids, gids []specs.LinuxIDMapping) (*os.File, error) {
 		Stdin:       r,
 		SysProcAttr: &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER},
 	}
-	if err := cmd.Start(); err != nil {
+	if err := timerslack.Start(cmd.Start); err != nil {
 		return nil, fmt.Errorf("start user namespace holder: %w", err)
 	}
 	defer func() {

@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/hutch-runtime/hutch/libcontainer/timerslack"
 )
 
 // WriteMaps writes the maps of the user namespace that process pid has just
@@ -83,9 +85,15 @@ func runHelper(helper string, pid int, m []specs.LinuxIDMapping, field, idfile s
 	for _, e := range m {
 		args = append(args, strconv.FormatUint(uint64(e.ContainerID), 10), strconv.FormatUint(uint64(e.HostID), 10), strconv.FormatUint(uint64(e.Size), 10))
 	}
-	out, err := exec.Command(path, args...).CombinedOutput()
+	var out bytes.Buffer
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = timerslack.Start(cmd.Start)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if err != nil {
-		return fmt.Errorf("%s: %s %v: %w: %s (is there a range for this user in %s?)", field, helper, args, err, bytes.TrimSpace(out), idfile)
+		return fmt.Errorf("%s: %s %v: %w: %s (is there a range for this user in %s?)", field, helper, args, err, bytes.TrimSpace(out.Bytes()), idfile)
 	}
 	return nil
 }

@@ -202,6 +202,33 @@ capmask() { # capmask CAP_NAME... -> the 16-hex-digit mask /proc shows
 	[ "$(cat "$ROOTFS/fds-start")" = "0 1 2 3 " ]
 }
 
+@test "timer slack: the container, hooks and exec keep the caller's; only hutch's own threads take 2 ms" {
+	# libcontainer/timerslack: the Go runtime's threads run with a 2 ms
+	# slack, and whatever hutch starts gets its caller's back.
+	cat >"$TESTDIR/hook-slack" <<-EOF
+		#!/bin/sh
+		cat /proc/self/timerslack_ns > $TESTDIR/hook
+		# hutch's threads, once the one that started this hook took its
+		# slack back (/proc/TID: the task/ entries lack the file)
+		for _ in \$(seq 20); do
+			v=\$(for t in /proc/\$PPID/task/*; do cat /proc/\${t##*/}/timerslack_ns; done | sort -u)
+			[ "\$v" = 2000000 ] && break
+			sleep 0.1
+		done
+		echo "\$v" > $TESTDIR/hutch
+	EOF
+	chmod +x "$TESTDIR/hook-slack"
+	update_config '.hooks = {prestart: [{path: ($d + "/hook-slack")}]}' --arg d "$TESTDIR"
+	set_args sh -c 'cat /proc/self/timerslack_ns > /slack; exec sleep 60'
+	(echo 123456 >/proc/self/timerslack_ns && hutch_start_bg ct)
+	wait_file_contains "$ROOTFS/slack" 123456
+	[ "$(cat "$ROOTFS/slack")" = 123456 ]
+	[ "$(cat "$TESTDIR/hook")" = 123456 ]
+	[ "$(cat "$TESTDIR/hutch")" = 2000000 ]
+	out=$(echo 234567 >/proc/self/timerslack_ns && hutch exec ct cat /proc/self/timerslack_ns)
+	[ "$out" = 234567 ]
+}
+
 @test "hooks: a failing createRuntime hook aborts and leaves nothing" {
 	printf '#!/bin/sh\necho boom >&2\nexit 3\n' >"$TESTDIR/bad-hook"
 	chmod +x "$TESTDIR/bad-hook"
