@@ -27,9 +27,7 @@
 // process: a container init never takes the coarse slack.
 package timerslack
 
-/*
-extern unsigned long timerslack_caller;
-*/
+// #include "timerslack.h"
 import "C"
 
 import (
@@ -38,9 +36,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// RuntimeSlack is the slack of the runtime's threads, in ns (RUNTIME_SLACK
-// in timerslack.c).
-const RuntimeSlack = 2000000
+// RuntimeSlack is the slack of the runtime's threads, in ns.
+const RuntimeSlack = C.RUNTIME_SLACK
 
 // Caller returns the slack of the process that ran hutch, or 0 when the
 // constructor left this process's slack alone (it was RuntimeSlack or more,
