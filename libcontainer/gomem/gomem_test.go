@@ -2,7 +2,9 @@ package gomem
 
 import (
 	"bufio"
+	_ "embed"
 	"os"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 
 // vma is the /proc/self/smaps entry of the mapping that holds addr.
 type vma struct {
+	size, rss     int  // kB
 	anonHugePages int  // kB
 	advised       bool // VmFlags has hg: MADV_HUGEPAGE
 }
@@ -48,6 +51,10 @@ func mappingOf(t *testing.T, addr uintptr) vma {
 			continue
 		}
 		switch fields[0] {
+		case "Size:":
+			v.size, _ = strconv.Atoi(fields[1])
+		case "Rss:":
+			v.rss, _ = strconv.Atoi(fields[1])
 		case "AnonHugePages:":
 			v.anonHugePages, _ = strconv.Atoi(fields[1])
 		case "VmFlags:":
@@ -109,6 +116,26 @@ func assertHugePages(t *testing.T, what string, addr uintptr) {
 	}
 	if v.anonHugePages == 0 {
 		t.Errorf("%s is advised but has no huge pages (no free 2 MB block?)", what)
+	}
+}
+
+// untouched is a megabyte of the binary's read-only data that nothing
+// reads: without the constructor's populate its pages stay unmapped.
+//
+//go:embed testdata/untouched
+var untouched string
+
+func TestTheBinarysReadOnlySegmentsAreMappedWhole(t *testing.T) {
+	code := reflect.ValueOf(TestTheBinarysReadOnlySegmentsAreMappedWhole).Pointer()
+	data := uintptr(unsafe.Pointer(unsafe.StringData(untouched)))
+	for _, m := range []struct {
+		what string
+		addr uintptr
+	}{{"code", code}, {"read-only data", data}} {
+		v := mappingOf(t, m.addr)
+		if v.size == 0 || v.rss != v.size {
+			t.Errorf("the binary's %s mapping holds %d of its %d kB: not populated", m.what, v.rss, v.size)
+		}
 	}
 }
 
