@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -42,17 +41,11 @@ var psCommand = &cli.Command{
 		if len(psArgs) == 0 {
 			psArgs = []string{"-ef"}
 		}
-		var out bytes.Buffer
-		cmd := exec.Command("ps", psArgs...)
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err = timerslack.Start(cmd.Start)
-		if err == nil {
-			err = cmd.Wait()
-		}
+		out, err := timerslack.CombinedOutput(exec.Command("ps", psArgs...))
 		if err != nil {
-			return fmt.Errorf("ps %v: %w: %s", psArgs, err, out.Bytes())
+			return fmt.Errorf("ps %v: %w: %s", psArgs, err, out)
 		}
-		table, err := libcontainer.FilterPsTable(out.String(), pids)
+		table, err := libcontainer.FilterPsTable(string(out), pids)
 		if err != nil {
 			return err
 		}

@@ -99,10 +99,7 @@ func runOne(kind string, i int, h *specs.Hook, state []byte) error {
 	}
 	cmd.WaitDelay = pipeGrace
 
-	err := timerslack.Start(cmd.Start)
-	if err == nil {
-		err = cmd.Wait()
-	}
+	err := timerslack.Run(cmd)
 	if err == nil {
 		return nil
 	}

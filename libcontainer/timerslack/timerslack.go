@@ -21,7 +21,8 @@
 // before any Go code runs, so a C constructor sets the slack on the main
 // thread and every later thread inherits it. A child must not: the
 // container's processes, hooks, CRIU and the id-map helpers keep the slack
-// of whoever ran hutch. So every child is started through Start.
+// of whoever ran hutch. So every child is started through Start (or Run,
+// CombinedOutput, which use it).
 //
 // The constructor runs after nsenter's, which never returns in a container
 // process: a container init never takes the coarse slack.
@@ -31,6 +32,8 @@ package timerslack
 import "C"
 
 import (
+	"bytes"
+	"os/exec"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -59,4 +62,20 @@ func Start(start func() error) error {
 	}
 	defer unix.Prctl(unix.PR_SET_TIMERSLACK, RuntimeSlack, 0, 0, 0)
 	return start()
+}
+
+// Run is cmd.Run with the child started through Start.
+func Run(cmd *exec.Cmd) error {
+	if err := Start(cmd.Start); err != nil {
+		return err
+	}
+	return cmd.Wait()
+}
+
+// CombinedOutput is cmd.CombinedOutput with the child started through Start.
+func CombinedOutput(cmd *exec.Cmd) ([]byte, error) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := Run(cmd)
+	return out.Bytes(), err
 }

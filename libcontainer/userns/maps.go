@@ -85,15 +85,9 @@ func runHelper(helper string, pid int, m []specs.LinuxIDMapping, field, idfile s
 	for _, e := range m {
 		args = append(args, strconv.FormatUint(uint64(e.ContainerID), 10), strconv.FormatUint(uint64(e.HostID), 10), strconv.FormatUint(uint64(e.Size), 10))
 	}
-	var out bytes.Buffer
-	cmd := exec.Command(path, args...)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = timerslack.Start(cmd.Start)
-	if err == nil {
-		err = cmd.Wait()
-	}
+	out, err := timerslack.CombinedOutput(exec.Command(path, args...))
 	if err != nil {
-		return fmt.Errorf("%s: %s %v: %w: %s (is there a range for this user in %s?)", field, helper, args, err, bytes.TrimSpace(out.Bytes()), idfile)
+		return fmt.Errorf("%s: %s %v: %w: %s (is there a range for this user in %s?)", field, helper, args, err, bytes.TrimSpace(out), idfile)
 	}
 	return nil
 }
